@@ -1,0 +1,1 @@
+"""The bot: retrieval, follow-up resolution, answer engines and citation checking."""

@@ -1,0 +1,1 @@
+"""citebot: answers about news articles, every claim cited to the passage it came from."""

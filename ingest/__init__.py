@@ -1,0 +1,1 @@
+"""Ingest: load articles, clean them, extract metadata, chunk, embed and store them."""

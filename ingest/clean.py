@@ -1,0 +1,75 @@
+"""Strip scraped boilerplate from article text while keeping every body sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_BLANK = re.compile(r"\n\s*\n")
+# Blog and news widgets that scrapers pick up around the article.
+_WIDGET = re.compile(
+    r"""^(?:
+        (?:no|\d+)\s+comments?:?
+      | post\s+a\s+comment
+      | leave\s+a\s+(?:comment|reply)
+      | newer\s+post | older\s+post | home
+      | subscribe\s+to:?.* | share\s+this(?:\s+(?:post|article))?:?
+      | (?:share|tweet|email|print)(?:\s*[|/·]\s*(?:share|tweet|email|print|facebook|twitter|whatsapp))+
+      | read\s+more | advertisement | skip\s+to\s+(?:main\s+)?content
+    )$""",
+    re.I | re.X,
+)
+_AVATAR = re.compile(r"^(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,3})\s+avatar$", re.I)
+_BARE_BY = re.compile(r"^by:?$", re.I)
+_ELLIPSIS = ("…", "...")
+
+
+@dataclass
+class Cleaned:
+    """Cleaned paragraphs plus hints about what was removed (the avatar's name, for instance)."""
+
+    paragraphs: list[str]
+    avatar_names: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def normalise_paragraph(par: str) -> str:
+    """Collapse odd spaces (NBSP, thin spaces) and trim each line, keeping the words verbatim."""
+    lines = [_WS.sub(" ", line).strip() for line in par.replace("\r", "").split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _is_truncated_copy(par: str, later: list[str]) -> bool:
+    """A teaser: the start of a later paragraph, cut off with an ellipsis."""
+    if not par.endswith(_ELLIPSIS):
+        return False
+    stem = par.rstrip("…. ").strip()
+    return len(stem) >= 20 and any(p != par and p.startswith(stem) for p in later)
+
+
+def clean_text(text: str) -> Cleaned:
+    """Drop widgets, avatar lines, bare bylines, teasers and repeated paragraphs."""
+    pars = [p for p in (normalise_paragraph(p) for p in _BLANK.split(text.replace("\r\n", "\n"))) if p]
+    out = Cleaned(paragraphs=[])
+    seen: set[str] = set()
+    for i, par in enumerate(pars):
+        avatar = _AVATAR.match(par)
+        if avatar:
+            out.avatar_names.append(avatar.group("name"))
+            out.removed.append(par)
+            continue
+        if _WIDGET.match(par) or _BARE_BY.match(par):
+            out.removed.append(par)
+            continue
+        if par in seen or _is_truncated_copy(par, pars[i + 1 :]):
+            # A repeated title or lede: the first full copy stays, so no sentence is lost.
+            out.removed.append(par)
+            continue
+        seen.add(par)
+        out.paragraphs.append(par)
+    return out

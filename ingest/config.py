@@ -1,0 +1,15 @@
+"""Settings section for ingest."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class IngestConfig(BaseModel):
+    """How files are read and cut into chunks."""
+
+    chunk_size: int = Field(default=800, ge=100, le=8000, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(
+        default=150, ge=0, le=4000, description="Characters of whole sentences repeated between neighbouring chunks."
+    )
+    max_file_mb: float = Field(default=20.0, gt=0, description="Files larger than this many MB are rejected.")

