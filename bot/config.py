@@ -13,7 +13,9 @@ ENGINES: tuple[str, ...] = ("extractive", "openai", "llamacpp")
 class BotConfig(BaseModel):
     """How questions are resolved, retrieved and answered."""
 
-    engine: EngineName = Field(default="extractive", description="Answer engine: extractive (offline), openai, llamacpp.")
+    engine: EngineName = Field(
+        default="extractive", description="Answer engine: extractive (offline), openai, llamacpp."
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="Passages handed to the answer engine.")
     candidate_k: int = Field(default=30, ge=1, le=500, description="Candidates each retriever (dense, BM25) returns.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
@@ -29,8 +31,10 @@ class BotConfig(BaseModel):
         default=True,
         description="Remove generated sentences the support check rejects (false: keep them, flagged).",
     )
-    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.")
-    llm_api_key: str | None = Field(default=None, description="API key for the endpoint (falls back to OPENAI_API_KEY).")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1."
+    )
+    llm_api_key: str | None = Field(default=None, description="API key for the endpoint (else OPENAI_API_KEY).")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the endpoint.")
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(default=512, ge=16, description="Most tokens an answer may generate.")

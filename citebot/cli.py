@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from citebot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.models import Answer
+    from vectorstore.store import Store
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -28,10 +33,9 @@ def _settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         _fail(f"bad setting CITEBOT_{str(first['loc'][0]).upper()}: {first['msg']}")
-        raise  # unreachable
 
 
-def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+def _open_store(settings: Settings) -> Store:
     from vectorstore.store import Store, StoreError
 
     try:
@@ -97,6 +101,126 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     for r in rows:
         typer.echo(f"{r['doc_id']}  {r['source']}  {r['chunks']:>3} chunks  {r['published'] or '-':10}  "
                    f"{r['author'] or '-'}  {r['title']}")
+
+
+def _deps(settings: Settings) -> Deps:
+    from citebot.deps import build_deps
+    from vectorstore.embeddings import EmbeddingError
+    from vectorstore.store import StoreError
+
+    try:
+        deps = build_deps(settings)
+    except (StoreError, EmbeddingError, ValueError) as exc:
+        _fail(str(exc))
+    if not deps.retriever.corpus.docs:
+        _fail(f"the store at {deps.store.location} has no documents; run `citebot ingest` first")
+    return deps
+
+
+def _print_answer(ans: Answer, as_json: bool) -> None:
+    if as_json:
+        typer.echo(ans.model_dump_json())
+        return
+    typer.echo(ans.answer)
+    if ans.citations:
+        typer.echo("")
+    for c in ans.citations:
+        typer.echo(f"[{c.n}] {c.title} ({c.source})")
+        typer.echo(f"    \u201c{c.quote}\u201d")
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question (omit with --jsonl).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines from stdin, answer each.")] = False,
+    engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
+) -> None:
+    """Answer one question (or a stream of JSON lines) with cited passages."""
+    from bot.answer import answer, validate
+    from bot.models import QuestionError
+
+    settings = _settings()
+    if jsonl:
+        deps = _deps(settings)
+        _ask_jsonl(deps, engine)
+        return
+    if question is None:
+        _fail("give a QUESTION, or --jsonl to read questions from stdin")
+    deps = _deps(settings)
+    try:
+        validate(question, [], deps, engine)
+        ans = answer(question, [], deps, engine=engine)
+    except QuestionError as exc:
+        _fail(str(exc))
+    _print_answer(ans, as_json)
+
+
+def _ask_jsonl(deps: Deps, engine: str | None) -> None:
+    from bot.answer import answer
+    from bot.models import QuestionError
+
+    failed = False
+    for lineno, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise QuestionError("each line must be a JSON object")
+            ans = answer(item.get("question"), item.get("history"), deps, engine=item.get("engine", engine))
+            out = ans.model_dump()
+            if "id" in item:
+                out = {"id": item["id"], **out}
+            typer.echo(json.dumps(out, ensure_ascii=False))
+        except (ValueError, QuestionError) as exc:
+            failed = True
+            err = {"id": item.get("id")} if isinstance(item, dict) and "id" in item else {}
+            typer.echo(json.dumps({**err, "error": f"line {lineno}: {exc}"}))
+        sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def chat(engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None) -> None:
+    """A terminal chat with history; follow-up questions use the earlier turns."""
+    from bot.answer import answer
+    from bot.models import Message, QuestionError
+
+    deps = _deps(_settings())
+    history: list[Message] = []
+    typer.echo("Ask about the articles. Empty line or Ctrl-D to quit, /clear to forget the history.")
+    while True:
+        try:
+            q = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            break
+        if not q:
+            break
+        if q == "/clear":
+            history = []
+            continue
+        try:
+            ans = answer(q, history, deps, engine=engine)
+        except QuestionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        _print_answer(ans, as_json=False)
+        history += [Message(role="user", content=q), Message(role="assistant", content=ans.answer)]
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every CITEBOT_* setting with its current value and meaning."""
+    settings = _settings()
+    for name, field in type(settings).model_fields.items():
+        env = field.validation_alias if isinstance(field.validation_alias, str) else f"CITEBOT_{name.upper()}"
+        value = getattr(settings, name)
+        if "key" in name or "token" in name:
+            value = "***" if value else None
+        typer.echo(f"{env}={value if value is not None else ''}\n    {field.description}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,6 +52,13 @@ def _is_truncated_copy(par: str, later: list[str]) -> bool:
     return len(stem) >= 20 and any(p != par and p.startswith(stem) for p in later)
 
 
+def _next_avatar(pars: list[str]) -> str | None:
+    for par in pars:
+        if m := _AVATAR.match(par):
+            return m.group("name")
+    return None
+
+
 def clean_text(text: str) -> Cleaned:
     """Drop widgets, avatar lines, bare bylines, teasers and repeated paragraphs."""
     pars = [p for p in (normalise_paragraph(p) for p in _BLANK.split(text.replace("\r\n", "\n"))) if p]
@@ -63,7 +70,15 @@ def clean_text(text: str) -> Cleaned:
             out.avatar_names.append(avatar.group("name"))
             out.removed.append(par)
             continue
-        if _WIDGET.match(par) or _BARE_BY.match(par):
+        if _BARE_BY.match(par):
+            out.removed.append(par)
+            # The byline's name was rendered as an avatar; rebuild "By Name" so it stays citable.
+            name = out.avatar_names[-1] if out.avatar_names else _next_avatar(pars[i + 1 : i + 3])
+            if name and f"By {name}" not in seen:
+                seen.add(f"By {name}")
+                out.paragraphs.append(f"By {name}")
+            continue
+        if _WIDGET.match(par):
             out.removed.append(par)
             continue
         if par in seen or _is_truncated_copy(par, pars[i + 1 :]):

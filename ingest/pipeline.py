@@ -13,7 +13,7 @@ from typing import Any
 from ingest.chunk import chunk_text
 from ingest.clean import clean_text
 from ingest.config import IngestConfig
-from ingest.loaders import SUPPORTED, LoadError, Loaded, load_file, split_front_matter
+from ingest.loaders import SUPPORTED, Loaded, LoadError, load_file, split_front_matter
 from ingest.metadata import Metadata, guess, merge
 from vectorstore.store import Chunk, Document, Store
 
@@ -135,7 +135,7 @@ def _html_text(html: str) -> tuple[str, dict[str, Any]]:
     """Main text and metadata of an HTML page, via trafilatura; title, byline and date lead the text."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
+    doc: Any = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
     body = getattr(doc, "text", None) if doc is not None else None
     if not body or not body.strip():
         raise LoadError("HTML page has no extractable article text")

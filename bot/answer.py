@@ -1,0 +1,155 @@
+"""The pure entry point: a question and its history in, typed events out, the verified Answer last.
+
+The CLI, the Gradio page, the JSON API and the evaluation all call `stream` or `answer`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from bot.config import ENGINES
+from bot.deps import Deps
+from bot.draft import Draft
+from bot.followup import Resolved, resolve
+from bot.models import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    Event,
+    Message,
+    QuestionError,
+    StatusEvent,
+    Timings,
+    TokenEvent,
+)
+from bot.retrieve import Corpus, Filters
+
+ABSTAIN_PREFIX = "I can't answer that from the articles."
+_HISTORY = TypeAdapter(list[Message])
+
+
+def validate(question: Any, history: Any, deps: Deps, engine: str | None) -> tuple[str, list[Message], str]:
+    """Check the inputs; raise QuestionError with a specific message when they are unusable."""
+    if not isinstance(question, str):
+        raise QuestionError("question must be a string")
+    q = question.strip()
+    if not q:
+        raise QuestionError("question is empty")
+    limit = deps.config.max_question_chars
+    if len(q) > limit:
+        raise QuestionError(f"question is {len(q)} characters long; the limit is {limit}")
+    try:
+        msgs = _HISTORY.validate_python(history or [])
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise QuestionError(
+            f"history is malformed at {where or 'top level'}: {err['msg']} "
+            "(expected a list of {\"role\": \"user\"|\"assistant\", \"content\": str})"
+        ) from exc
+    name = engine or deps.config.engine
+    if name not in ENGINES:
+        raise QuestionError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    if name not in deps.engines:
+        raise QuestionError(f"engine {name!r} is not configured here: {_how_to_enable(name)}")
+    return q, msgs[-deps.config.max_history_turns :] if deps.config.max_history_turns else [], name
+
+
+def _how_to_enable(name: str) -> str:
+    return {
+        "openai": "set CITEBOT_LLM_BASE_URL (and CITEBOT_LLM_API_KEY or OPENAI_API_KEY)",
+        "llamacpp": "install the extra (pip install '.[local]') and set CITEBOT_LLAMACPP_MODEL_PATH",
+    }.get(name, "check the settings")
+
+
+def stream(
+    question: Any,
+    history: Any = None,
+    deps: Deps | None = None,
+    *,
+    engine: str | None = None,
+    filters: Filters | None = None,
+) -> Iterator[Event]:
+    """Answer a question, yielding status, token and finally answer events."""
+    assert deps is not None, "deps are required"
+    q, msgs, name = validate(question, history, deps, engine)
+    t0 = time.perf_counter()
+    eng = deps.engine(name)
+    condense = getattr(eng, "condense", None)
+    resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(q, msgs)
+    if resolved.query != q:
+        yield StatusEvent(stage="resolved", detail=resolved.query)
+    deps.retriever.refresh()
+    passages = deps.retriever.search(resolved.query, filters=filters)
+    t1 = time.perf_counter()
+    yield StatusEvent(stage="retrieved", detail=str(len(passages)))
+    draft = Draft(abstain_reason="The engine produced no answer.")
+    for item in eng.run(resolved, passages, deps.retriever.corpus):
+        if isinstance(item, Draft):
+            draft = item
+        else:
+            yield TokenEvent(text=item)
+    t2 = time.perf_counter()
+    timings = Timings(retrieve=_ms(t1 - t0), answer=_ms(t2 - t1), total=_ms(t2 - t0))
+    yield AnswerEvent(answer=build_answer(q, draft, deps.retriever.corpus, name, timings))
+
+
+def answer(
+    question: Any,
+    history: Any = None,
+    deps: Deps | None = None,
+    *,
+    engine: str | None = None,
+    filters: Filters | None = None,
+) -> Answer:
+    """Answer a question and return only the final Answer."""
+    final: Answer | None = None
+    for event in stream(question, history, deps, engine=engine, filters=filters):
+        if isinstance(event, AnswerEvent):
+            final = event.answer
+    assert final is not None
+    return final
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timings: Timings) -> Answer:
+    """Number the claims' spans [1], [2], ... in order of first use and render the answer text."""
+    if draft.abstained:
+        reason = draft.abstain_reason or "The articles do not say."
+        return Answer(question=question, answer=f"{ABSTAIN_PREFIX} {reason}", abstained=True,
+                      engine=engine, timings_ms=timings)
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for claim in draft.claims:
+        marks = []
+        for span in claim.spans:
+            key = (span.doc_id, span.start, span.end)
+            if key not in numbers:
+                doc = corpus.docs[span.doc_id]
+                numbers[key] = len(numbers) + 1
+                citations.append(Citation(
+                    n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
+                    chunk_id=span.chunk_id, start=span.start, end=span.end,
+                    quote=corpus.texts[span.doc_id][span.start : span.end],
+                ))
+            marks.append(f"[{numbers[key]}]")
+        flag = "" if claim.supported else " (unverified)"
+        parts.append(f"{claim.text.strip()}{flag} {''.join(marks)}".strip())
+    return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations,
+                  engine=engine, timings_ms=timings)
+
+
+def history_from_pairs(pairs: Sequence[tuple[str, str]]) -> list[Message]:
+    """Turn (user, assistant) pairs into messages."""
+    out: list[Message] = []
+    for user, bot in pairs:
+        out += [Message(role="user", content=user), Message(role="assistant", content=bot)]
+    return out

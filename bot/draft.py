@@ -1,0 +1,37 @@
+"""An engine's output before numbering: claims, each backed by verbatim spans of stored documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A verbatim stretch of a document's cleaned text, found inside one chunk."""
+
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class Claim:
+    """One answer sentence and the spans that support it."""
+
+    text: str
+    spans: list[Span]
+    supported: bool = True
+    note: str = ""
+
+
+@dataclass
+class Draft:
+    """Claims, or an abstention with the reason."""
+
+    claims: list[Claim] = field(default_factory=list)
+    abstain_reason: str | None = None
+
+    @property
+    def abstained(self) -> bool:
+        return self.abstain_reason is not None or not self.claims

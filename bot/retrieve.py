@@ -1,0 +1,199 @@
+"""Hybrid retrieval: dense search in Chroma and BM25 (bm25s), fused by weighted reciprocal rank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from bot.config import BotConfig
+from bot.text import content_terms
+from vectorstore.embeddings import Embedder
+from vectorstore.sentences import sentence_spans
+from vectorstore.store import Chunk, Document, Store
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some sources and/or a published-date range (ISO dates, inclusive)."""
+
+    sources: Sequence[str] = ()
+    published_from: str | None = None
+    published_to: str | None = None
+
+    def admits(self, doc: Document) -> bool:
+        """Does this document pass the filters?"""
+        if self.sources and doc.source not in self.sources:
+            return False
+        if self.published_from or self.published_to:
+            if not doc.published:
+                return False
+            if self.published_from and doc.published < _iso(self.published_from):
+                return False
+            if self.published_to and doc.published > _iso(self.published_to):
+                return False
+        return True
+
+
+def _iso(value: str) -> str:
+    return dt.date.fromisoformat(value).isoformat()
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its document and its place in each ranking."""
+
+    chunk: Chunk
+    doc: Document
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_similarity: float = 0.0
+
+
+def rrf_fuse(
+    rankings: Sequence[tuple[Sequence[str], float]], k: int = 60
+) -> list[tuple[str, float]]:
+    """Weighted reciprocal rank fusion: each (ids best-first, weight) adds weight / (k + rank)."""
+    scores: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, cid in enumerate(ids, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _tokens(texts: Sequence[str]) -> list[list[str]]:
+    return [content_terms(t) or ["\x00empty"] for t in texts]
+
+
+@dataclass
+class Corpus:
+    """Everything retrieval needs from the store, loaded once and rebuilt only when the store changes."""
+
+    docs: dict[str, Document]
+    texts: dict[str, str]
+    chunks: list[Chunk]
+    bm25: Any
+    sentences: dict[str, list[tuple[int, int]]]
+    signature: str
+    doc_freq: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, store: Store) -> Corpus:
+        """Read the committed documents and chunks and index them."""
+        docs = {d.doc_id: d for d in store.documents()}
+        chunks = store.visible_chunks()
+        texts = store.document_texts()
+        tokens = _tokens([c.text for c in chunks])
+        bm25 = bm25s.BM25()
+        if chunks:
+            bm25.index(tokens, show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for toks in tokens:
+            for t in set(toks):
+                doc_freq[t] = doc_freq.get(t, 0) + 1
+        return cls(
+            docs=docs,
+            texts={k: v for k, v in texts.items() if k in docs},
+            chunks=chunks,
+            bm25=bm25,
+            sentences={doc_id: sentence_spans(texts[doc_id]) for doc_id in docs if doc_id in texts},
+            signature=signature(docs.values()),
+            doc_freq=doc_freq,
+        )
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse chunk frequency of a stemmed term (high for rare words)."""
+        n = max(len(self.chunks), 1)
+        return float(np.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5)))
+
+
+def signature(docs: Sequence[Document] | Any) -> str:
+    """A fingerprint of the committed documents: it changes whenever any is added, updated or removed."""
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.doc_id):
+        h.update(f"{d.doc_id}:{d.rev};".encode())
+    return h.hexdigest()
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over the committed chunks, fused with RRF and de-duplicated."""
+
+    def __init__(self, store: Store, embedder: Embedder, config: BotConfig) -> None:
+        self.store, self.embedder, self.config = store, embedder, config
+        self.corpus = Corpus.load(store)
+        self._by_id = {c.id: c for c in self.corpus.chunks}
+
+    def refresh(self) -> bool:
+        """Reload if documents were ingested or removed since the last load; returns whether it reloaded."""
+        if signature(self.store.documents()) == self.corpus.signature:
+            return False
+        self.corpus = Corpus.load(self.store)
+        self._by_id = {c.id: c for c in self.corpus.chunks}
+        return True
+
+    def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """BM25 ranking of chunk ids."""
+        chunks = self.corpus.chunks
+        terms = [t for t in content_terms(query) if t in self.corpus.doc_freq]
+        if not chunks or not terms:
+            return []
+        scores = self.corpus.bm25.get_scores(terms)
+        order = np.argsort(-scores)
+        out: list[tuple[str, float]] = []
+        for i in order:
+            if scores[i] <= 0 or len(out) >= k:
+                break
+            c = chunks[int(i)]
+            if allowed is None or c.doc_id in allowed:
+                out.append((c.id, float(scores[i])))
+        return out
+
+    def dense(self, query: str, k: int, revs: Sequence[str]) -> list[tuple[str, float]]:
+        """Vector ranking of chunk ids with cosine similarity."""
+        vec = self.embedder.embed([query])[0]
+        return [(c.id, sim) for c, sim in self.store.query(vec, k, revs=revs)]
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The top-k passages for a query, fused and de-duplicated."""
+        cfg = self.config
+        k = k or cfg.top_k
+        docs = self.corpus.docs
+        allowed = {d.doc_id for d in docs.values() if filters is None or filters.admits(d)}
+        if not allowed:
+            return []
+        revs = [docs[d].rev for d in allowed]
+        dense = self.dense(query, cfg.candidate_k, revs) if cfg.dense_weight > 0 else []
+        lexical = self.lexical(query, cfg.candidate_k, allowed) if cfg.lexical_weight > 0 else []
+        fused = rrf_fuse(
+            [([cid for cid, _ in dense], cfg.dense_weight), ([cid for cid, _ in lexical], cfg.lexical_weight)],
+            cfg.rrf_k,
+        )
+        d_rank = {cid: i for i, (cid, _) in enumerate(dense, 1)}
+        l_rank = {cid: i for i, (cid, _) in enumerate(lexical, 1)}
+        d_sim = dict(dense)
+        chosen: list[Passage] = []
+        for cid, score in fused:
+            chunk = self._by_id.get(cid)
+            if chunk is None or chunk.doc_id not in allowed:
+                continue  # committed after this index was loaded; picked up on refresh
+            if any(_overlap(chunk, p.chunk) > cfg.max_overlap for p in chosen):
+                continue
+            chosen.append(Passage(chunk, docs[chunk.doc_id], score, d_rank.get(cid), l_rank.get(cid),
+                                  d_sim.get(cid, 0.0)))
+            if len(chosen) >= k:
+                break
+        return chosen
+
+
+def _overlap(a: Chunk, b: Chunk) -> float:
+    """Share of the shorter chunk that the two have in common (0 for different documents)."""
+    if a.doc_id != b.doc_id:
+        return 0.0
+    inter = min(a.end, b.end) - max(a.start, b.start)
+    return max(inter, 0) / max(min(a.end - a.start, b.end - b.start), 1)

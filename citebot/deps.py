@@ -1,0 +1,75 @@
+"""Build the bot's Deps once from Settings: the composition root's wiring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.deps import Deps, Engine
+from bot.extractive import ExtractiveEngine
+from bot.retrieve import HybridRetriever
+from bot.support import Judge, LexicalJudge, NLIJudge
+from citebot.settings import Settings
+from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
+from vectorstore.store import Store
+
+
+def build_judge(settings: Settings) -> Judge:
+    """The configured support judge."""
+    if settings.judge == "nli":
+        if not settings.nli_model_path:
+            raise ValueError("CITEBOT_JUDGE=nli needs CITEBOT_NLI_MODEL_PATH (a local cross-encoder folder)")
+        return NLIJudge(settings.nli_model_path)
+    return LexicalJudge()
+
+
+def build_deps(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    embedder: Embedder | None = None,
+    chat_model: Any = None,
+) -> Deps:
+    """Open the store, load the embedder and index the corpus; engines are built on first use."""
+    settings = settings or Settings()
+    store = store or Store.open(settings.store)
+    if embedder is None:
+        st = SentenceTransformerEmbedder.from_config(settings.store)
+        st.load()
+        embedder = st
+    bot_cfg = settings.bot
+    judge = build_judge(settings)
+    engines: dict[str, Any] = {"extractive": lambda: ExtractiveEngine(bot_cfg)}
+    engines.update(_generative_engines(settings, judge, chat_model))
+    return Deps(
+        config=bot_cfg,
+        store=store,
+        embedder=embedder,
+        retriever=HybridRetriever(store, embedder, bot_cfg),
+        judge=judge,
+        engines=engines,
+        chat_model=chat_model,
+    )
+
+
+def _generative_engines(settings: Settings, judge: Judge, chat_model: Any) -> dict[str, Any]:
+    """The LLM engines that the settings make available."""
+    out: dict[str, Any] = {}
+    try:
+        from bot.generative import GenerativeEngine, make_chat_model, make_llamacpp_model
+    except ImportError:  # the generative engine is optional at import time
+        return out
+    cfg = settings.bot
+    if chat_model is not None or cfg.llm_base_url or cfg.llm_api_key:
+        model = chat_model
+
+        def openai_engine() -> Engine:
+            return GenerativeEngine("openai", model or make_chat_model(cfg), judge, cfg)
+
+        out["openai"] = openai_engine
+    if cfg.llamacpp_model_path:
+
+        def llamacpp_engine() -> Engine:
+            return GenerativeEngine("llamacpp", make_llamacpp_model(cfg), judge, cfg)
+
+        out["llamacpp"] = llamacpp_engine
+    return out
