@@ -17,7 +17,7 @@ from bot.draft import Claim, Draft, Span
 from bot.followup import Resolved
 from bot.retrieve import Corpus, Passage
 from bot.support import missing_entities, missing_numbers
-from bot.text import content_terms, entities, has_date, numbers, words, years
+from bot.text import content_terms, entities, has_date, numbers, quantities, words, years
 from vectorstore.store import Document
 
 _DATE_Q = re.compile(
@@ -39,12 +39,16 @@ _META_AUTHOR = re.compile(
     re.I,
 )
 _META_DATE = re.compile(
-    r"\bwhen (?:was|is) (?:the|this|that) (?:article|story|piece|report|post)\b.*\b(?:published|written|posted|"
-    r"dated|released)\b|\b(?:publication|published) date\b|\bwhat date (?:was|is) (?:the|this) (?:article|story)",
+    r"\bwhen (?:was|is) (?:the|this|that)\b[^?]{0,100}?\b(?:article|story|piece|report|post)\b[^?]*\b(?:published|"
+    r"written|posted|dated|released)\b|\b(?:publication|published) date\b|\bwhat date (?:was|is) (?:the|this) (?:article|story)",
     re.I,
 )
 _BYLINE = re.compile(r"^By\s+\S.*$", re.M)
 HEADER_CHARS = 600
+# Shares of the question's own words (weighted by rarity, so unknown words weigh most) that the evidence
+# paragraph and the quoted sentence itself must contain.
+MIN_CONTEXT_COVERAGE = 0.45
+MIN_SENTENCE_COVERAGE = 0.3
 
 
 def asked_type(question: str) -> str:
@@ -65,7 +69,7 @@ def type_ok(kind: str, sentence: str, question: str) -> bool:
     if kind == "date":
         return has_date(sentence)
     if kind == "number":
-        new = numbers(sentence) - numbers(question) - years(sentence)
+        new = quantities(sentence) - quantities(question) - years(sentence)
         return bool(new)
     if kind in ("name", "place"):
         return bool(set(entities(sentence)) - set(entities(question)))
@@ -82,6 +86,8 @@ class _Candidate:
     context: str
     score: float
     rank: int
+    own_coverage: float = 1.0
+    sentence_coverage: float = 1.0
 
 
 class ExtractiveEngine:
@@ -134,9 +140,10 @@ class ExtractiveEngine:
     ) -> list[_Candidate]:
         own = set(content_terms(resolved.question, drop_frame=True))
         carried = set(content_terms(resolved.query, drop_frame=True)) - own
-        weights = {t: corpus.idf(t) for t in own}
-        weights.update({t: 0.5 * corpus.idf(t) for t in carried})
+        weights = {t: 0.5 * corpus.idf(t) for t in carried}
+        weights.update({t: corpus.idf(t) for t in own})
         total = sum(weights.values()) or 1.0
+        own_total = sum(weights[t] for t in own)
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
         for rank, p in enumerate(passages, start=1):
@@ -159,7 +166,10 @@ class ExtractiveEngine:
                 fits = 1.0 if type_ok(kind, sentence, resolved.question) else 0.0
                 short = 0.05 if len(words(sentence)) < 6 else 0.0  # headings and fragments say little
                 score = 0.55 * lex + 0.2 * lex_ctx + 0.15 * fits + 0.1 / rank - short
-                out.append(_Candidate(p.chunk.doc_id, p.chunk.id, a, b, sentence, context, score, rank))
+                own_ctx = sum(weights[t] for t in own if t in c_terms) / own_total if own_total else 1.0
+                own_sent = sum(weights[t] for t in own if t in s_terms) / own_total if own_total else 1.0
+                out.append(_Candidate(p.chunk.doc_id, p.chunk.id, a, b, sentence, context, score, rank,
+                                      own_ctx, own_sent))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -176,11 +186,8 @@ class ExtractiveEngine:
         if not type_ok(kind, cand.text, resolved.question):
             wanted = {"date": "a date", "number": "a number", "name": "a name", "place": "a place"}[kind]
             return f"The articles do not give {wanted} for this."
-        own = set(content_terms(resolved.question, drop_frame=True))
-        if own:
-            ctx = set(content_terms(cand.context))
-            if len(own & ctx) / len(own) < 0.5:
-                return "The articles only touch on this topic; they do not answer it."
+        if cand.own_coverage < MIN_CONTEXT_COVERAGE or cand.sentence_coverage < MIN_SENTENCE_COVERAGE:
+            return "The articles only touch on this topic; they do not answer it."
         return None
 
     # -- questions about the article itself ----------------------------------------------------

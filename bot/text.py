@@ -23,11 +23,13 @@ STOPWORDS = frozenset(
     one ones many much tell exactly please according said says say may might must shall also yet still even
     """.split()
 )
-# Words that frame a question or answer but carry no claim of their own.
+# Words that frame a question or answer, and light verbs, which carry no claim of their own.
 FRAME_WORDS = frozenset(
     """article story piece text report author wrote written write writer published publish date dated
     byline mention mentioned mentions describe described state stated happen happened name named
-    kind sort type thing things recently currently according""".split()
+    kind sort type thing things recently currently according
+    help helped helps make makes made get gets got take takes took give gives gave go goes went come comes came
+    put puts""".split()
 )
 NEGATIONS = frozenset(
     "not no never none nobody nothing neither nor cannot without n't didn't doesn't don't isn't wasn't "
@@ -108,6 +110,19 @@ def numbers(text: str) -> set[str]:
         if lw in _NUMBER_WORDS:
             out.add(_NUMBER_WORDS[lw])
     return out
+
+
+_ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth"})
+
+
+def quantities(text: str) -> set[str]:
+    """Numbers that can answer 'how many': digits and cardinal words, but not 'one' or ordinals."""
+    out = {n for n in re.findall(r"\d[\d,]*(?:\.\d+)?", normalise(text))}
+    for w in words(text):
+        lw = w.lower()
+        if lw in _NUMBER_WORDS and lw != "one" and lw not in _ORDINALS:
+            out.add(_NUMBER_WORDS[lw])
+    return {n.replace(",", "") for n in out}
 
 
 def years(text: str) -> set[str]:
