@@ -40,7 +40,8 @@ _META_AUTHOR = re.compile(
 )
 _META_DATE = re.compile(
     r"\bwhen (?:was|is) (?:the|this|that)\b[^?]{0,100}?\b(?:article|story|piece|report|post)\b[^?]*\b(?:published|"
-    r"written|posted|dated|released)\b|\b(?:publication|published) date\b|\bwhat date (?:was|is) (?:the|this) (?:article|story)",
+    r"written|posted|dated|released)\b|\b(?:publication|published) date\b"
+    r"|\bwhat date (?:was|is) (?:the|this) (?:article|story)",
     re.I,
 )
 _BYLINE = re.compile(r"^By\s+\S.*$", re.M)
