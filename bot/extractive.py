@@ -177,7 +177,8 @@ class ExtractiveEngine:
     def _uncovered(self, resolved: Resolved, cand: _Candidate, kind: str) -> str | None:
         """Why this evidence does not answer the question, or None if it does."""
         if miss := missing_entities(resolved.own_entities, cand.context):
-            return f"The articles do not connect {miss[0].title()} with the rest of the question."
+            name = _as_written(miss[0], resolved.question)
+            return f"The articles do not connect {name} with the rest of the question."
         if resolved.carried_entities and len(missing_entities(resolved.carried_entities, cand.context)) == len(
             set(resolved.carried_entities)
         ):
@@ -218,6 +219,11 @@ class ExtractiveEngine:
         if chunk is None:
             return Draft(abstain_reason="The article's header is not in a stored passage.")
         return Draft(claims=[Claim(sentence, [Span(doc.doc_id, chunk.id, span[0], span[1])])])
+
+
+def _as_written(word: str, question: str) -> str:
+    """The word as the user typed it (e.g. 'GDP', not 'gdp')."""
+    return next((w for w in words(question) if w.lower() == word), word)
 
 
 def _paragraph(text: str, a: int, b: int) -> str:

@@ -1,0 +1,100 @@
+"""Hybrid retrieval: rank fusion, both retrievers contributing, filters, de-duplication, store sync."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import BotConfig
+from bot.retrieve import Filters, HybridRetriever, rrf_fuse
+from ingest.config import IngestConfig
+from ingest.pipeline import ingest
+from vectorstore.store import Store
+
+
+def test_rrf_rewards_agreement_between_rankers():
+    fused = rrf_fuse([(["a", "b", "c"], 1.0), (["d", "b", "e"], 1.0)], k=60)
+    ids = [cid for cid, _ in fused]
+    # b is second in both lists, so it beats a and d, each first in one list only.
+    assert ids[0] == "b"
+    assert set(ids) == {"a", "b", "c", "d", "e"}
+    assert fused[0][1] == pytest.approx(2 / 62)
+
+
+def test_rrf_weights_shift_the_order():
+    dense_only = rrf_fuse([(["x", "y"], 1.0), (["y", "x"], 0.0)], k=60)
+    lexical_only = rrf_fuse([(["x", "y"], 0.0), (["y", "x"], 1.0)], k=60)
+    assert dense_only[0][0] == "x"
+    assert lexical_only[0][0] == "y"
+
+
+def test_rrf_of_nothing_is_empty():
+    assert rrf_fuse([([], 1.0), ([], 1.0)]) == []
+
+
+@pytest.fixture
+def tiny_store(tmp_path, store_config, hash_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(
+        "Alpha Report\n\nBy Ann Writer\n\nThe quokka colony on Rottnest Island grew to 12,000 animals in 2020. "
+        "Rangers counted them by drone.\n\nTourists must not feed the quokkas.\n"
+    )
+    (docs / "b.txt").write_text(
+        "Beta News\n\nMarch 3, 2021\n\nThe harbour bridge reopened after repairs costing 40 million dollars. "
+        "Engineers replaced the cables.\n"
+    )
+    store = Store.open(store_config)
+    report = ingest([docs], store, lambda: hash_embedder, IngestConfig())
+    assert report.added == 2
+    return store, docs
+
+
+def test_dense_and_lexical_both_find_the_passage(tiny_store, hash_embedder):
+    store, _ = tiny_store
+    r = HybridRetriever(store, hash_embedder, BotConfig(top_k=3))
+    passages = r.search("quokka colony Rottnest")
+    assert passages[0].chunk.source == "a.txt"
+    assert passages[0].dense_rank == 1 and passages[0].lexical_rank == 1
+
+
+def test_lexical_only_and_dense_only_configs(tiny_store, hash_embedder):
+    store, _ = tiny_store
+    lex = HybridRetriever(store, hash_embedder, BotConfig(dense_weight=0.0)).search("harbour bridge cables")
+    assert lex[0].chunk.source == "b.txt" and lex[0].dense_rank is None
+    dense = HybridRetriever(store, hash_embedder, BotConfig(lexical_weight=0.0)).search("harbour bridge cables")
+    assert dense[0].chunk.source == "b.txt" and dense[0].lexical_rank is None
+
+
+def test_filters_by_source_and_date(tiny_store, hash_embedder):
+    store, _ = tiny_store
+    r = HybridRetriever(store, hash_embedder, BotConfig())
+    only_a = r.search("bridge repairs", filters=Filters(sources=["a.txt"]))
+    assert only_a and {p.chunk.source for p in only_a} == {"a.txt"}
+    dated = r.search("quokka", filters=Filters(published_from="2021-01-01", published_to="2021-12-31"))
+    assert dated and {p.doc.source for p in dated} == {"b.txt"}
+    assert r.search("quokka", filters=Filters(published_to="2020-01-01")) == []
+
+
+def test_search_never_returns_overlapping_copies(seeded_deps):
+    passages = seeded_deps.retriever.search("Iran Russia cooperation agreement", k=8)
+    for i, a in enumerate(passages):
+        for b in passages[i + 1 :]:
+            if a.chunk.doc_id == b.chunk.doc_id:
+                inter = min(a.chunk.end, b.chunk.end) - max(a.chunk.start, b.chunk.start)
+                shorter = min(a.chunk.end - a.chunk.start, b.chunk.end - b.chunk.start)
+                assert inter / shorter <= seeded_deps.config.max_overlap
+
+
+def test_retriever_follows_the_store(tiny_store, hash_embedder):
+    store, docs = tiny_store
+    r = HybridRetriever(store, hash_embedder, BotConfig())
+    assert not r.refresh()
+    (docs / "c.txt").write_text("Gamma Daily\n\nThe zebra crossing on Main Street was repainted in yellow.\n")
+    ingest([docs], store, lambda: hash_embedder, IngestConfig())
+    assert r.refresh()
+    assert r.search("zebra crossing repainted")[0].chunk.source == "c.txt"
+
+
+def test_langchain_style_real_model_ranks_the_gold_passage_first(seeded_deps):
+    passages = seeded_deps.retriever.search("Which think tank did Seyed Emamian co-found?")
+    assert "Governance and Policy think tank" in passages[0].chunk.text
