@@ -35,11 +35,11 @@ def _settings() -> Settings:
         _fail(f"bad setting CITEBOT_{str(first['loc'][0]).upper()}: {first['msg']}")
 
 
-def _open_store(settings: Settings) -> Store:
+def _open_store(settings: Settings, check_model: bool = True) -> Store:
     from vectorstore.store import Store, StoreError
 
     try:
-        return Store.open(settings.store)
+        return Store.open(settings.store, check_model)
     except StoreError as exc:
         _fail(str(exc))
 
@@ -58,7 +58,7 @@ def ingest(
     from vectorstore.store import StoreError
 
     settings = _settings()
-    store = _open_store(settings)
+    store = _open_store(settings, check_model=not reindex)
     progress = Progress("embedding", unit="chunks")
     try:
         embedder = SentenceTransformerEmbedder.from_config(settings.store)

@@ -129,7 +129,7 @@ def make_client(config: StoreConfig) -> Any:
 class Store:
     """The chunk collection and its document manifest in one Chroma database."""
 
-    def __init__(self, client: Any, config: StoreConfig) -> None:
+    def __init__(self, client: Any, config: StoreConfig, check_model: bool = True) -> None:
         if not _NAME_RE.match(config.collection):
             raise StoreError(
                 f"CITEBOT_COLLECTION={config.collection!r} is not a valid name: use 3-63 characters "
@@ -140,12 +140,12 @@ class Store:
         self.model_name = canonical_name(config.embedding_model)
         self._chunks: Any = None
         self._docs: Any = None
-        self._open_existing()
+        self._open_existing(check_model)
 
     @classmethod
-    def open(cls, config: StoreConfig) -> Store:
-        """Open the configured store (creating the directory if needed)."""
-        return cls(make_client(config), config)
+    def open(cls, config: StoreConfig, check_model: bool = True) -> Store:
+        """Open the configured store; `check_model=False` only for a re-index that will drop it."""
+        return cls(make_client(config), config, check_model)
 
     # -- collections -------------------------------------------------------------------------
     @property
@@ -153,14 +153,15 @@ class Store:
         """Where the store lives, for messages."""
         return self.config.chroma_url or str(self.config.chroma_path)
 
-    def _open_existing(self) -> None:
+    def _open_existing(self, check_model: bool) -> None:
         try:
             names = {getattr(c, "name", c) for c in self.client.list_collections()}
         except Exception as exc:
             raise StoreError(f"Cannot read the Chroma store at {self.location}: {exc}") from exc
         if self.config.collection in names:
             self._chunks = self.client.get_collection(self.config.collection, embedding_function=None)
-            self._check_model(self._chunks.metadata or {})
+            if check_model:
+                self._check_model(self._chunks.metadata or {})
         if self._docs_name in names:
             self._docs = self.client.get_collection(self._docs_name, embedding_function=None)
 
@@ -180,7 +181,8 @@ class Store:
         if dim is not None and meta.get("embedding_dim") not in (None, dim):
             raise StoreMismatchError(
                 f"Collection {self.config.collection!r} holds {meta.get('embedding_dim')}-dimensional vectors "
-                f"but the embedding model gives {dim}. Re-index with `citebot ingest --reindex`."
+                f"but the embedding model gives {dim}; vectors cannot be mixed: "
+                "re-index with `citebot ingest --reindex`."
             )
 
     def ensure_collections(self, dim: int) -> None:
