@@ -11,6 +11,10 @@ class QuestionError(ValueError):
     """The question, history or engine choice is not acceptable; the message says why."""
 
 
+class EngineError(RuntimeError):
+    """An answer engine failed (endpoint unreachable, model missing); the message says what to do."""
+
+
 class Message(BaseModel):
     """One chat turn."""
 

@@ -138,7 +138,7 @@ def ask(
 ) -> None:
     """Answer one question (or a stream of JSON lines) with cited passages."""
     from bot.answer import answer, validate
-    from bot.models import QuestionError
+    from bot.models import EngineError, QuestionError
 
     settings = _settings()
     if jsonl:
@@ -151,14 +151,14 @@ def ask(
     try:
         validate(question, [], deps, engine)
         ans = answer(question, [], deps, engine=engine)
-    except QuestionError as exc:
+    except (QuestionError, EngineError) as exc:
         _fail(str(exc))
     _print_answer(ans, as_json)
 
 
 def _ask_jsonl(deps: Deps, engine: str | None) -> None:
     from bot.answer import answer
-    from bot.models import QuestionError
+    from bot.models import EngineError, QuestionError
 
     failed = False
     for lineno, line in enumerate(sys.stdin, start=1):
@@ -173,7 +173,7 @@ def _ask_jsonl(deps: Deps, engine: str | None) -> None:
             if "id" in item:
                 out = {"id": item["id"], **out}
             typer.echo(json.dumps(out, ensure_ascii=False))
-        except (ValueError, QuestionError) as exc:
+        except (ValueError, QuestionError, EngineError) as exc:
             failed = True
             err = {"id": item.get("id")} if isinstance(item, dict) and "id" in item else {}
             typer.echo(json.dumps({**err, "error": f"line {lineno}: {exc}"}))
@@ -186,7 +186,7 @@ def _ask_jsonl(deps: Deps, engine: str | None) -> None:
 def chat(engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None) -> None:
     """A terminal chat with history; follow-up questions use the earlier turns."""
     from bot.answer import answer
-    from bot.models import Message, QuestionError
+    from bot.models import EngineError, Message, QuestionError
 
     deps = _deps(_settings())
     history: list[Message] = []
@@ -204,7 +204,7 @@ def chat(engine: Annotated[str | None, typer.Option(help="extractive, openai or 
             continue
         try:
             ans = answer(q, history, deps, engine=engine)
-        except QuestionError as exc:
+        except (QuestionError, EngineError) as exc:
             typer.echo(f"error: {exc}", err=True)
             continue
         _print_answer(ans, as_json=False)
