@@ -103,7 +103,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
                    f"{r['author'] or '-'}  {r['title']}")
 
 
-def _deps(settings: Settings) -> Deps:
+def _deps_or_fail(settings: Settings, require_documents: bool = True) -> Deps:
     from citebot.deps import build_deps
     from vectorstore.embeddings import EmbeddingError
     from vectorstore.store import StoreError
@@ -112,7 +112,7 @@ def _deps(settings: Settings) -> Deps:
         deps = build_deps(settings)
     except (StoreError, EmbeddingError, ValueError) as exc:
         _fail(str(exc))
-    if not deps.retriever.corpus.docs:
+    if require_documents and not deps.retriever.corpus.docs:
         _fail(f"the store at {deps.store.location} has no documents; run `citebot ingest` first")
     return deps
 
@@ -142,12 +142,12 @@ def ask(
 
     settings = _settings()
     if jsonl:
-        deps = _deps(settings)
+        deps = _deps_or_fail(settings)
         _ask_jsonl(deps, engine)
         return
     if question is None:
         _fail("give a QUESTION, or --jsonl to read questions from stdin")
-    deps = _deps(settings)
+    deps = _deps_or_fail(settings)
     try:
         validate(question, [], deps, engine)
         ans = answer(question, [], deps, engine=engine)
@@ -188,7 +188,7 @@ def chat(engine: Annotated[str | None, typer.Option(help="extractive, openai or 
     from bot.answer import answer
     from bot.models import EngineError, Message, QuestionError
 
-    deps = _deps(_settings())
+    deps = _deps_or_fail(_settings())
     history: list[Message] = []
     typer.echo("Ask about the articles. Empty line or Ctrl-D to quit, /clear to forget the history.")
     while True:
@@ -222,6 +222,8 @@ def show_settings() -> None:
             value = "***" if value else None
         typer.echo(f"{env}={value if value is not None else ''}\n    {field.description}")
 
+
+from citebot import cmd_serve  # noqa: E402,F401  (registers the command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -1,0 +1,38 @@
+"""`citebot serve`: the chat page and the JSON API in one process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from citebot.cli import SEEDS, _deps_or_fail, _settings, app
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default CITEBOT_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CITEBOT_PORT, 7860).")] = None,
+    ingest_if_empty: Annotated[bool, typer.Option(help="Ingest seeds/ first when the store is empty.")] = False,
+) -> None:
+    """Serve the Gradio chat at / and the JSON API at /api (OpenAPI at /docs)."""
+    import uvicorn
+
+    from citebot.progress import Progress
+    from ingest.pipeline import ingest
+    from web.server import create_app
+
+    settings = _settings()
+    deps = _deps_or_fail(settings, require_documents=not ingest_if_empty)
+    if ingest_if_empty and not deps.store.documents():
+        typer.echo(f"The store at {deps.store.location} is empty: ingesting {SEEDS} …", err=True)
+        progress = Progress("embedding", unit="chunks")
+        report = ingest([SEEDS], deps.store, lambda: deps.embedder, settings.ingest, progress=progress,
+                        batch_size=settings.embedding_batch_size)
+        progress.close()
+        typer.echo(report.summary(), err=True)
+        deps.retriever.refresh()
+    web = settings.web
+    h, p = host or web.host, port or web.port
+    typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
+    uvicorn.run(create_app(deps, web), host=h, port=p, log_level="warning")

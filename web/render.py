@@ -1,0 +1,79 @@
+"""HTML for the chat page. Every string from an article or a user goes through html.escape."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.models import Answer
+from bot.retrieve import Corpus
+
+CONTEXT_CHARS = 280
+
+
+def esc(text: str | None) -> str:
+    """Escape text for HTML, quotes included."""
+    return html.escape(text or "", quote=True)
+
+
+def highlighted_passage(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
+    """The quoted span in <mark>, inside its surrounding passage (escaped)."""
+    lo = max(0, text.rfind("\n\n", 0, max(0, start - context)) + 2 if start > context else 0)
+    lo = max(lo, start - context)
+    hi = min(len(text), end + context)
+    before, quote, after = text[lo:start], text[start:end], text[end:hi]
+    lead = "…" if lo > 0 else ""
+    tail = "…" if hi < len(text) else ""
+    return f"{lead}{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}{tail}"
+
+
+def sources_html(answer: Answer | None, corpus: Corpus) -> str:
+    """The sources panel: one card per citation with title, author, date and the highlighted quote."""
+    if answer is None:
+        return '<div class="cb-sources cb-empty">Sources for the answer appear here.</div>'
+    if answer.abstained:
+        return (
+            '<div class="cb-sources cb-abstain"><strong>The articles don\'t say.</strong> '
+            "No stored passage answers this question, so nothing is cited.</div>"
+        )
+    cards = []
+    for c in answer.citations:
+        doc = corpus.docs.get(c.doc_id)
+        text = corpus.texts.get(c.doc_id, c.quote)
+        meta = " · ".join(x for x in (doc.author if doc else None, doc.published if doc else None) if x)
+        cards.append(
+            f'<div class="cb-card" id="cb-src-{c.n}"><div class="cb-head"><span class="cb-n">[{c.n}]</span> '
+            f'<span class="cb-title">{esc(c.title)}</span></div>'
+            f'<div class="cb-meta">{esc(meta) or "author and date unknown"} · {esc(c.source)}</div>'
+            f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end)}</blockquote></div>'
+        )
+    return '<div class="cb-sources">' + "".join(cards) + "</div>"
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat bubble: escaped text with visible [n] markers; an abstention is set apart."""
+    if answer.abstained:
+        return f"**Not in the articles.** {esc(answer.answer)}"
+    return _MARKER.sub(r"**[\1]**", esc(answer.answer))
+
+
+def status_line(answer: Answer) -> str:
+    """Which engine answered and how long it took."""
+    return f"answered by `{answer.engine}` in {answer.timings_ms.total:.0f} ms"
+
+
+CSS = """
+.cb-sources { font-size: 0.92em; }
+.cb-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 6px 0; }
+.cb-n { font-weight: 700; color: var(--color-accent); }
+.cb-title { font-weight: 600; }
+.cb-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 2px 0 4px; }
+.cb-quote { margin: 0; white-space: pre-wrap; }
+.cb-quote mark { background: #fde68a; color: #111; padding: 0 1px; }
+.cb-abstain { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f; padding: 8px 12px; }
+.cb-empty { color: var(--body-text-color-subdued); }
+#cb-status { font-size: 0.8em; color: var(--body-text-color-subdued); }
+"""
