@@ -86,7 +86,7 @@ def stream(
     deps.retriever.refresh()
     passages = deps.retriever.search(resolved.query, filters=filters)
     t1 = time.perf_counter()
-    yield StatusEvent(stage="retrieved", detail=str(len(passages)))
+    yield StatusEvent(stage="retrieved", detail=str(len(passages)), chunk_ids=[p.chunk.id for p in passages])
     draft = Draft(abstain_reason="The engine produced no answer.")
     for item in eng.run(resolved, passages, deps.retriever.corpus):
         if isinstance(item, Draft):

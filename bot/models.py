@@ -67,6 +67,7 @@ class StatusEvent(BaseModel):
     type: Literal["status"] = "status"
     stage: Literal["resolved", "retrieved", "verifying"]
     detail: str = ""
+    chunk_ids: list[str] = Field(default_factory=list, description="For 'retrieved': the passages, best first.")
 
 
 class AnswerEvent(BaseModel):

@@ -33,7 +33,7 @@ FRAME_WORDS = frozenset(
 )
 NEGATIONS = frozenset(
     "not no never none nobody nothing neither nor cannot without n't didn't doesn't don't isn't wasn't "
-    "weren't won't wouldn't hasn't haven't hadn't refused denied rejected".split()
+    "weren't won't wouldn't hasn't haven't hadn't".split()
 )
 _NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -106,9 +106,9 @@ def numbers(text: str) -> set[str]:
         if raw:
             out.add(raw.rstrip("0").rstrip(".") if "." in raw else raw)
     for w in words(t):
-        lw = w.lower()
-        if lw in _NUMBER_WORDS:
-            out.add(_NUMBER_WORDS[lw])
+        for part in w.lower().split("-"):  # "third-largest", "twenty-two"
+            if part in _NUMBER_WORDS:
+                out.add(_NUMBER_WORDS[part])
     return out
 
 

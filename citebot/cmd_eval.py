@@ -1,0 +1,86 @@
+"""`citebot eval`: citation-checked evaluation over a JSONL question file, with CI gates."""
+
+from __future__ import annotations
+
+import json
+import typing
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from citebot.cli import _deps_or_fail, _fail, _settings, app
+
+
+def _gate(kind: str, metric: str) -> typing.Any:
+    """An option accepted both as --min-answer_accuracy and --min-answer-accuracy."""
+    words = "below" if kind == "min" else "above"
+    return typer.Option(f"--{kind}-{metric}", f"--{kind}-{metric.replace('_', '-')}",
+                        help=f"Exit 1 when {metric} is {words} this.")
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="JSONL questions (see eval/dev_questions.jsonl).")],
+    engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    markdown_out: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown report here.")] = None,
+    calibrate: Annotated[bool, typer.Option(help="Also report the support judge's accuracy on "
+                                                   "eval/calibration.jsonl.")] = False,
+    min_answer_accuracy: Annotated[float | None, _gate("min", "answer_accuracy")] = None,
+    min_abstention_accuracy: Annotated[float | None, _gate("min", "abstention_accuracy")] = None,
+    min_citation_recall: Annotated[float | None, _gate("min", "citation_recall")] = None,
+    min_citation_precision: Annotated[float | None, _gate("min", "citation_precision")] = None,
+    min_evidence_recall_retrieved: Annotated[float | None, _gate("min", "evidence_recall_retrieved")] = None,
+    min_evidence_recall_cited: Annotated[float | None, _gate("min", "evidence_recall_cited")] = None,
+    max_invalid_citation_rate: Annotated[float | None, _gate("max", "invalid_citation_rate")] = None,
+    max_latency_p95_ms: Annotated[float | None, _gate("max", "latency_p95_ms")] = None,
+) -> None:
+    """Run every question through the bot and score answers and citations (ALCE-style)."""
+    from citebot.progress import Progress
+    from evals.dataset import DatasetError, load_questions
+    from evals.report import markdown
+    from evals.run import run_eval
+
+    try:
+        questions, sha = load_questions(file)
+    except DatasetError as exc:
+        _fail(str(exc))
+    settings = _settings()
+    deps = _deps_or_fail(settings)
+    progress = Progress("questions", unit="q")
+    report = run_eval(questions, deps, dataset_sha256=sha, engine=engine, progress=progress)
+    progress.close()
+    if calibrate:
+        from evals.calibration import CALIBRATION, judge_accuracy
+
+        report["judge_calibration"] = judge_accuracy(CALIBRATION, deps.judge)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    if markdown_out:
+        markdown_out.parent.mkdir(parents=True, exist_ok=True)
+        markdown_out.write_text(markdown(report))
+    m = report["metrics"]
+    typer.echo(f"{'metric':28} {'value':>8}   95% CI")
+    for name, v in m.items():
+        typer.echo(f"{name:28} {v['value']:8.3f}   [{v['ci_low']:.3f}, {v['ci_high']:.3f}]")
+    if calibrate:
+        cal = report["judge_calibration"]
+        typer.echo(f"{'judge_accuracy':28} {cal['accuracy']:8.3f}   ({cal['n']} labelled pairs)")
+    gates = {
+        "answer_accuracy": (min_answer_accuracy, 1), "abstention_accuracy": (min_abstention_accuracy, 1),
+        "citation_recall": (min_citation_recall, 1), "citation_precision": (min_citation_precision, 1),
+        "evidence_recall_retrieved": (min_evidence_recall_retrieved, 1),
+        "evidence_recall_cited": (min_evidence_recall_cited, 1),
+        "invalid_citation_rate": (max_invalid_citation_rate, -1), "latency_p95_ms": (max_latency_p95_ms, -1),
+    }
+    failed = [
+        f"{name} = {m[name]['value']:.3f} is {'below' if sign > 0 else 'above'} {limit}"
+        for name, (limit, sign) in gates.items()
+        if limit is not None and (m[name]["value"] < limit if sign > 0 else m[name]["value"] > limit)
+    ]
+    for line in failed:
+        typer.echo(f"gate failed: {line}", err=True)
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Citation-checked evaluation: answer accuracy, abstention, and ALCE-style citation recall and precision."""
