@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from vectorstore.store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -63,7 +62,7 @@ def ingest(
     try:
         embedder = SentenceTransformerEmbedder.from_config(settings.store)
         report = run_ingest(
-            paths or [SEEDS],
+            paths or [settings.seeds_dir],
             store,
             lambda: embedder,
             settings.ingest,
@@ -223,7 +222,7 @@ def show_settings() -> None:
         typer.echo(f"{env}={value if value is not None else ''}\n    {field.description}")
 
 
-from citebot import cmd_eval, cmd_serve  # noqa: E402,F401  (registers the commands)
+from citebot import cmd_bench, cmd_eval, cmd_serve  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

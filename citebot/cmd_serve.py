@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from citebot.cli import SEEDS, _deps_or_fail, _settings, app
+from citebot.cli import _deps_or_fail, _settings, app
 
 
 @app.command()
@@ -25,9 +25,10 @@ def serve(
     settings = _settings()
     deps = _deps_or_fail(settings, require_documents=not ingest_if_empty)
     if ingest_if_empty and not deps.store.documents():
-        typer.echo(f"The store at {deps.store.location} is empty: ingesting {SEEDS} …", err=True)
+        seeds = settings.seeds_dir
+        typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)
         progress = Progress("embedding", unit="chunks")
-        report = ingest([SEEDS], deps.store, lambda: deps.embedder, settings.ingest, progress=progress,
+        report = ingest([seeds], deps.store, lambda: deps.embedder, settings.ingest, progress=progress,
                         batch_size=settings.embedding_batch_size)
         progress.close()
         typer.echo(report.summary(), err=True)

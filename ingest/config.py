@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
 class IngestConfig(BaseModel):
@@ -13,3 +17,6 @@ class IngestConfig(BaseModel):
         default=150, ge=0, le=4000, description="Characters of whole sentences repeated between neighbouring chunks."
     )
     max_file_mb: float = Field(default=20.0, gt=0, description="Files larger than this many MB are rejected.")
+    seeds_dir: Path = Field(
+        default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."
+    )

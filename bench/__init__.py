@@ -1,0 +1,1 @@
+"""Benchmarks: ingest, answer latency, needle recall, store scale, server load and cold start."""

@@ -1,0 +1,407 @@
+"""`citebot bench`: ingest speed, answer latency, needle recall, store scale, server load and cold start.
+
+Every comparison runs in the same process run; figures are medians and ratios, each with its unit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.corpora import haystack
+from ingest.config import IngestConfig
+from ingest.loaders import load_file
+from ingest.pipeline import discover, ingest, prepare
+from vectorstore.config import StoreConfig
+from vectorstore.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / "eval" / "dev_questions.jsonl"
+Log = Callable[[str], None]
+
+
+def fig(value: float, unit: str) -> dict[str, Any]:
+    """A figure with its unit."""
+    return {"value": round(float(value), 4), "unit": unit}
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+# -- 1. ingest ---------------------------------------------------------------------------------
+def bench_ingest(folders: list[Path], work: Path, embedder: Any, log: Log) -> dict[str, Any]:
+    """citebot's ingest vs bare encode vs the LangChain quickstart, same files, same model."""
+    cfg = StoreConfig(chroma_path=work / "citebot", collection="bench")
+    store = Store.open(cfg)
+    t0 = time.perf_counter()
+    report = ingest(folders, store, lambda: embedder, IngestConfig(), batch_size=64)
+    citebot_s = time.perf_counter() - t0
+    chunks = [c.text for c in store.visible_chunks()]
+    log(f"citebot ingest: {len(chunks)} chunks in {citebot_s:.1f}s ({len(report.errors)} files failed)")
+
+    t0 = time.perf_counter()
+    embedder._model.encode(chunks, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    bare_s = time.perf_counter() - t0
+    log(f"bare encode of the same chunks: {bare_s:.1f}s")
+
+    t0 = time.perf_counter()
+    again = ingest(folders, Store.open(cfg), lambda: embedder, IngestConfig())
+    reingest_s = time.perf_counter() - t0
+    log(f"re-ingest: {reingest_s:.3f}s, {again.chunks_embedded} embedded")
+
+    qs_s, qs_chunks, qs_store = _quickstart_ingest(folders, work / "quickstart")
+    log(f"LangChain quickstart: {qs_chunks} chunks in {qs_s:.1f}s")
+    cps, qs_cps = len(chunks) / citebot_s, qs_chunks / qs_s
+    return {
+        "files": report.added + len(report.errors),
+        "files_failed": len(report.errors),
+        "chunks": len(chunks),
+        "citebot_seconds": fig(citebot_s, "s"),
+        "citebot_chunks_per_s": fig(cps, "chunks/s"),
+        "bare_encode_seconds": fig(bare_s, "s"),
+        "overhead_vs_bare_encode": fig(citebot_s / bare_s, "ratio"),
+        "quickstart_chunks": qs_chunks,
+        "quickstart_seconds": fig(qs_s, "s"),
+        "quickstart_chunks_per_s": fig(qs_cps, "chunks/s"),
+        "speedup_vs_quickstart": fig(cps / qs_cps, "ratio"),
+        "reingest_seconds": fig(reingest_s, "s"),
+        "reingest_fraction_of_first": fig(reingest_s / citebot_s, "ratio"),
+        "_stores": (cfg, qs_store),
+    }
+
+
+def _quickstart_texts(folders: list[Path]) -> list[tuple[str, str]]:
+    """The same files through the same loaders and trafilatura, so only split/embed/store differ."""
+    files, _ = discover(folders)
+    out = []
+    for path, root in files:
+        try:
+            p = prepare(load_file(path, 1 << 30), root, IngestConfig())
+        except ValueError:
+            continue
+        out.append((p.doc.source, p.clean_text))
+    return out
+
+
+def _quickstart_ingest(folders: list[Path], where: Path) -> tuple[float, int, Any]:
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from vectorstore.embeddings import resolve_model_path
+
+    emb = HuggingFaceEmbeddings(model_name=str(resolve_model_path(StoreConfig().embedding_model)),
+                                encode_kwargs={"normalize_embeddings": True})
+    emb.embed_query("warm up")  # model load is not part of the ingest timing on either side
+    texts = _quickstart_texts(folders)
+    t0 = time.perf_counter()
+    docs = [Document(page_content=t, metadata={"source": s}) for s, t in texts]
+    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    store = Chroma.from_documents(splits, emb, persist_directory=str(where), collection_name="quickstart")
+    return time.perf_counter() - t0, len(splits), store
+
+
+# -- 2/3. answers and needle -------------------------------------------------------------------
+def _dev() -> list[dict[str, Any]]:
+    return [json.loads(x) for x in DEV.read_text().splitlines() if x.strip()]
+
+
+def bench_answers(deps: Any, rounds: int) -> dict[str, Any]:
+    """Warm extractive latency over the dev questions, split into retrieval and answer."""
+    from bot.answer import answer
+
+    qs = _dev()
+    for q in qs:  # warm
+        answer(q["question"], q.get("history"), deps)
+    ret, ans, tot = [], [], []
+    for _ in range(rounds):
+        for q in qs:
+            a = answer(q["question"], q.get("history"), deps)
+            ret.append(a.timings_ms.retrieve)
+            ans.append(a.timings_ms.answer)
+            tot.append(a.timings_ms.total)
+    return {
+        "requests": len(tot),
+        "p50_ms": fig(_pct(tot, 50), "ms"), "p95_ms": fig(_pct(tot, 95), "ms"),
+        "retrieve_p50_ms": fig(_pct(ret, 50), "ms"), "answer_p50_ms": fig(_pct(ans, 50), "ms"),
+        "retrieve_p95_ms": fig(_pct(ret, 95), "ms"), "answer_p95_ms": fig(_pct(ans, 95), "ms"),
+    }
+
+
+def bench_needle(deps: Any, quickstart: Any) -> dict[str, Any]:
+    """Recall@5 of gold evidence with the haystack in the store: citebot vs the quickstart (k=4)."""
+    from bot.followup import resolve
+    from bot.models import Message
+    from evals.dataset import load_questions
+    from evals.metrics import overlaps
+    from evals.run import run_eval
+
+    qs = [q for q in _dev() if q["answerable"]]
+    ours = theirs = 0
+    for q in qs:
+        history = [Message(**m) for m in q.get("history", [])]
+        query = resolve(q["question"], history).query
+        gold = [e["quote"] for e in q["evidence"]]
+        got = [p.chunk.text for p in deps.retriever.search(query, k=5)]
+        ours += any(overlaps(g, t) for g in gold for t in got)
+        lc = [d.page_content for d in quickstart.similarity_search(q["question"], k=4)]
+        theirs += any(overlaps(g, t) for g in gold for t in lc)
+    questions, sha = load_questions(DEV)
+    report = run_eval(questions, deps, dataset_sha256=sha)
+    m = report["metrics"]
+    return {
+        "questions": len(qs),
+        "citebot_recall_at_5": fig(ours / len(qs), "share"),
+        "quickstart_recall_at_4": fig(theirs / len(qs), "share"),
+        "dev_answer_accuracy": fig(m["answer_accuracy"]["value"], "share"),
+        "dev_citation_precision": fig(m["citation_precision"]["value"], "share"),
+    }
+
+
+# -- 4. store scale ----------------------------------------------------------------------------
+def bench_store_scale(work: Path, sizes: list[int], dim: int = 384, queries: int = 50) -> dict[str, Any]:
+    """Chroma query latency with synthetic unit vectors."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    rng = np.random.default_rng(0)
+    out: dict[str, Any] = {}
+    for n in sizes:
+        client = chromadb.PersistentClient(path=str(work / f"scale-{n}"),
+                                           settings=ChromaSettings(anonymized_telemetry=False))
+        col = client.get_or_create_collection("scale", embedding_function=None, metadata={"hnsw:space": "cosine"})
+        step = client.get_max_batch_size()
+        t0 = time.perf_counter()
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            vecs = rng.standard_normal((hi - lo, dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            col.add(ids=[str(i) for i in range(lo, hi)], embeddings=vecs)
+        load_s = time.perf_counter() - t0
+        lat = []
+        for _ in range(queries):
+            q = rng.standard_normal(dim).astype(np.float32)
+            t = time.perf_counter()
+            col.query(query_embeddings=[q / np.linalg.norm(q)], n_results=30)
+            lat.append((time.perf_counter() - t) * 1000)
+        out[str(n)] = {"load_seconds": fig(load_s, "s"), "query_p50_ms": fig(_pct(lat, 50), "ms"),
+                       "query_p95_ms": fig(_pct(lat, 95), "ms")}
+    return out
+
+
+# -- 5/6. server and cold start ----------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, Any], timeout: float = 30) -> int:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        r.read()
+        return int(r.status)
+
+
+def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, time_limit: float,
+                 log: Log) -> dict[str, Any]:
+    """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready."""
+    import psutil
+
+    port = _free_port()
+    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection,
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "citebot"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    ready_s = None
+    while time.perf_counter() - t0 < 120:
+        try:
+            if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
+                ready_s = time.perf_counter() - t0
+                break
+        except OSError:
+            time.sleep(0.1)
+    out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s")}
+    questions = [q["question"] for q in _dev() if not q.get("history")]
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        p = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                peak[0] = max(peak[0], p.memory_info().rss + sum(c.memory_info().rss for c in p.children(True)))
+            except psutil.Error:
+                break
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        for n in clients:
+            lat: list[float] = []
+            errors = [0]
+            lock = threading.Lock()
+            deadline = time.perf_counter() + time_limit
+
+            def client(i: int, lat: list[float] = lat, errors: list[int] = errors, deadline: float = deadline,
+                       lock: threading.Lock = lock) -> None:
+                for j in range(per_client):
+                    if time.perf_counter() > deadline:
+                        return
+                    q = questions[(i + j) % len(questions)]
+                    t = time.perf_counter()
+                    try:
+                        ok = _post(f"{base}/api/ask", {"question": q}) == 200
+                    except OSError:
+                        ok = False
+                    with lock:
+                        lat.append((time.perf_counter() - t) * 1000)
+                        errors[0] += 0 if ok else 1
+
+            t = time.perf_counter()
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            wall = time.perf_counter() - t
+            out[f"clients_{n}"] = {"requests": len(lat), "errors": errors[0],
+                                   "throughput_rps": fig(len(lat) / wall, "req/s"),
+                                   "p50_ms": fig(_pct(lat, 50), "ms"), "p95_ms": fig(_pct(lat, 95), "ms")}
+            log(f"{n} clients: {len(lat)} requests, p50 {_pct(lat, 50):.0f} ms, p95 {_pct(lat, 95):.0f} ms, "
+                f"{errors[0]} errors")
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(timeout=30)
+    out["server_peak_rss_mb"] = fig(peak[0] / 1e6, "MB")
+    return out
+
+
+def bench_cold_ask(store_cfg: StoreConfig, runs: int) -> dict[str, Any]:
+    """`citebot ask` from a fresh process."""
+    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection}
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"],
+                       env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
+
+
+# -- the whole run -----------------------------------------------------------------------------
+Target = tuple[str, tuple[str, ...], str, "float | tuple[str, ...]"]
+TARGETS: list[Target] = [
+    ("ingest chunks/s >= 2.0x LangChain quickstart", ("ingest", "speedup_vs_quickstart"), ">=", 2.0),
+    ("needle recall@5 >= quickstart's", ("needle", "citebot_recall_at_5"), ">=", ("needle", "quickstart_recall_at_4")),
+    ("ingest overhead vs bare encode <= 1.25x", ("ingest", "overhead_vs_bare_encode"), "<=", 1.25),
+    ("re-ingest <= 1/50 of first ingest", ("ingest", "reingest_fraction_of_first"), "<=", 0.02),
+    ("warm extractive with haystack p50 <= 100 ms", ("answers_haystack", "p50_ms"), "<=", 100.0),
+    ("warm extractive with haystack p95 <= 250 ms", ("answers_haystack", "p95_ms"), "<=", 250.0),
+    ("16 clients: zero errors", ("server", "clients_16", "errors"), "<=", 0.0),
+    ("16 clients: p95 <= 2 s", ("server", "clients_16", "p95_ms"), "<=", 2000.0),
+    ("server RSS <= 1.2 GB", ("server", "server_peak_rss_mb"), "<=", 1200.0),
+    ("serve ready <= 10 s", ("server", "serve_ready_seconds"), "<=", 10.0),
+]
+
+
+def _get(d: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    cur: Any = d
+    for k in path:
+        if not isinstance(cur, dict) or k not in cur:
+            return None
+        cur = cur[k]
+    raw = cur["value"] if isinstance(cur, dict) else cur
+    return float(raw) if isinstance(raw, int | float) else None
+
+
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and pass/fail (None when not measured in this run)."""
+    out = []
+    for name, path, op, limit in TARGETS:
+        value = _get(results, path)
+        bound = _get(results, limit) if isinstance(limit, tuple) else limit
+        ok = None if value is None or bound is None else (value >= bound if op == ">=" else value <= bound)
+        out.append({"target": name, "value": value, "limit": bound, "pass": ok})
+    return out
+
+
+def run_bench(pages: int = 150, quick: bool = False, log: Log = print) -> dict[str, Any]:
+    """Run every benchmark and return the results (the bench.json shape)."""
+    from citebot.deps import build_deps
+    from citebot.settings import Settings
+    from vectorstore.embeddings import SentenceTransformerEmbedder
+
+    work = Path(tempfile.mkdtemp(prefix="citebot-bench-"))
+    try:
+        embedder = SentenceTransformerEmbedder.from_config(StoreConfig())
+        embedder.load()
+        seeds = ROOT / "seeds"
+        hay = haystack(work / "haystack", pages)
+        log(f"corpora: seeds + {pages} python3.11-doc pages")
+        results: dict[str, Any] = {"config": {"haystack_pages": pages, "quick": quick, "cpus": os.cpu_count()}}
+        ing = bench_ingest([seeds, hay], work, embedder, log)
+        hay_cfg, quickstart = ing.pop("_stores")
+        results["ingest"] = ing
+        seeds_cfg = StoreConfig(chroma_path=work / "seeds-only", collection="bench")
+        ingest([seeds], Store.open(seeds_cfg), lambda: embedder, IngestConfig())
+        rounds = 2 if quick else 10
+        for label, cfg in (("answers_seeds", seeds_cfg), ("answers_haystack", hay_cfg)):
+            deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=embedder)
+            results[label] = bench_answers(deps, rounds)
+            log(f"{label}: p50 {results[label]['p50_ms']['value']:.1f} ms, p95 {results[label]['p95_ms']['value']:.1f}")
+            if label == "answers_haystack":
+                results["needle"] = bench_needle(deps, quickstart)
+        results["store_scale"] = bench_store_scale(work, [10_000] if quick else [10_000, 100_000],
+                                                   queries=10 if quick else 50)
+        results["server"] = bench_server(hay_cfg, [1, 4] if quick else [1, 4, 16], 4 if quick else 12,
+                                         30 if quick else 60, log)
+        results["cold_start"] = {"ask": bench_cold_ask(seeds_cfg, 1 if quick else 3)}
+        results["targets"] = check_targets(results)
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def table(results: dict[str, Any]) -> str:
+    """A readable Markdown table of every figure, then the targets with pass/fail."""
+    rows = ["| section | figure | value | unit |", "|---|---|---:|---|"]
+
+    def walk(prefix: str, d: dict[str, Any]) -> None:
+        for k, v in d.items():
+            if isinstance(v, dict) and "value" in v and "unit" in v:
+                rows.append(f"| {prefix} | {k} | {v['value']:.4g} | {v['unit']} |")
+            elif isinstance(v, dict):
+                walk(f"{prefix}.{k}" if prefix else k, v)
+            elif isinstance(v, int | float) and k != "quick":
+                rows.append(f"| {prefix} | {k} | {v} | count |")
+
+    walk("", {k: v for k, v in results.items() if k != "targets"})
+    rows += ["", "| target | measured | limit | result |", "|---|---:|---:|---|"]
+    for t in results.get("targets", []):
+        verdict = {True: "PASS", False: "FAIL", None: "not measured"}[t["pass"]]
+        val = "-" if t["value"] is None else f"{t['value']:.4g}"
+        lim = "-" if t["limit"] is None else f"{t['limit']:.4g}"
+        rows.append(f"| {t['target']} | {val} | {lim} | {verdict} |")
+    return "\n".join(rows) + "\n"

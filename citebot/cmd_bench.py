@@ -1,0 +1,29 @@
+"""`citebot bench`: the benchmark suite; writes JSON and prints a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from citebot.cli import app
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("bench.json"),
+    pages: Annotated[int, typer.Option(help="Haystack size: python3.11-doc HTML pages.")] = 150,
+    quick: Annotated[bool, typer.Option(help="A small, fast run (CI keeps it from rotting).")] = False,
+) -> None:
+    """Ingest, answer, needle, store-scale, server and cold-start benchmarks against the baselines."""
+    from bench.run import run_bench, table
+
+    results = run_bench(pages=10 if quick and pages == 150 else pages, quick=quick,
+                        log=lambda m: typer.echo(m, err=True))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    md = table(results)
+    out.with_suffix(".md").write_text(md)
+    typer.echo(md)

@@ -1,0 +1,55 @@
+"""The benchmark's pure parts: target checks, the table, the JSON figures, store scale on a tiny size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.run import _quickstart_texts, bench_store_scale, check_targets, fig, table
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def _results(speedup: float, clients16: bool = True) -> dict:
+    res = {
+        "config": {"haystack_pages": 3, "quick": True},
+        "ingest": {"speedup_vs_quickstart": fig(speedup, "ratio"), "overhead_vs_bare_encode": fig(1.1, "ratio"),
+                   "reingest_fraction_of_first": fig(0.01, "ratio")},
+        "needle": {"citebot_recall_at_5": fig(1.0, "share"), "quickstart_recall_at_4": fig(0.9, "share")},
+        "answers_haystack": {"p50_ms": fig(40, "ms"), "p95_ms": fig(90, "ms")},
+        "server": {"server_peak_rss_mb": fig(700, "MB"), "serve_ready_seconds": fig(8, "s")},
+    }
+    if clients16:
+        res["server"]["clients_16"] = {"errors": 0, "p95_ms": fig(1500, "ms")}
+    return res
+
+
+def test_targets_pass_fail_and_unmeasured():
+    by_name = {t["target"]: t for t in check_targets(_results(2.5))}
+    assert by_name["ingest chunks/s >= 2.0x LangChain quickstart"]["pass"] is True
+    assert by_name["needle recall@5 >= quickstart's"]["limit"] == 0.9
+    assert by_name["16 clients: zero errors"]["pass"] is True
+    failing = {t["target"]: t for t in check_targets(_results(1.5, clients16=False))}
+    assert failing["ingest chunks/s >= 2.0x LangChain quickstart"]["pass"] is False
+    assert failing["16 clients: p95 <= 2 s"]["pass"] is None
+
+
+def test_table_lists_every_figure_with_its_unit_and_the_verdicts():
+    res = _results(2.5)
+    res["targets"] = check_targets(res)
+    md = table(res)
+    assert "| ingest | speedup_vs_quickstart | 2.5 | ratio |" in md
+    assert "| server.clients_16 | p95_ms | 1500 | ms |" in md
+    assert "| ingest chunks/s >= 2.0x LangChain quickstart | 2.5 | 2 | PASS |" in md
+    json.dumps(res)  # the whole result is JSON
+
+
+def test_store_scale_on_a_tiny_collection(tmp_path):
+    out = bench_store_scale(tmp_path, [300], dim=16, queries=3)
+    assert out["300"]["query_p50_ms"]["unit"] == "ms" and out["300"]["query_p50_ms"]["value"] > 0
+
+
+def test_quickstart_reads_the_same_cleaned_texts():
+    texts = dict(_quickstart_texts([SEEDS]))
+    assert set(texts) == {"000_7d831f6347d504d0.txt", "004_3ea41cb918c3c8f6.txt"}
+    assert "Post a Comment" not in texts["000_7d831f6347d504d0.txt"]
