@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -98,9 +99,26 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def source_of(path: Path, root: Path) -> str:
+    """The path relative to the ingested root."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def doc_id_of(source: str) -> str:
+    """Stable id of a document: it follows the source path, not the content."""
+    return _hash("doc", source)[:16]
+
+
+def input_key(loaded: Loaded, config: IngestConfig) -> str:
+    """Everything that decides a document's stored form; unchanged key means nothing to redo."""
+    declared = json.dumps(loaded.declared, sort_keys=True, default=str)
+    return _hash("in", hashlib.sha256(loaded.raw).hexdigest(), declared, PIPELINE_VERSION,
+                 str(config.chunk_size), str(config.chunk_overlap))[:32]
+
+
 def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     """Clean, describe and chunk one loaded file."""
-    source = loaded.path.relative_to(root).as_posix() if loaded.path.is_relative_to(root) else loaded.path.name
+    source = source_of(loaded.path, root)
     declared = dict(loaded.declared)
     if loaded.kind == "html":
         text, html_meta = _html_text(loaded.text)
@@ -114,7 +132,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     meta: Metadata = merge(guess(cleaned.paragraphs, loaded.path.stem, cleaned.avatar_names), declared)
     body = cleaned.text
     sha = hashlib.sha256(loaded.raw).hexdigest()
-    doc_id = _hash("doc", source)[:16]
+    doc_id = doc_id_of(source)
     rev = _hash("rev", sha, PIPELINE_VERSION, str(config.chunk_size), str(config.chunk_overlap),
                 meta.title, meta.author or "", meta.published or "")[:16]
     pieces = chunk_text(body, config.chunk_size, config.chunk_overlap)
@@ -127,6 +145,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
         doc_id=doc_id, source=source, path=str(loaded.path.resolve()), title=meta.title, author=meta.author,
         published=meta.published, sha256=sha, rev=rev,
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), chunks=len(chunks),
+        input_key=input_key(loaded, config),
     )
     return Prepared(doc=doc, clean_text=body, chunks=chunks)
 
@@ -177,7 +196,14 @@ def ingest(
     seen: dict[str, str] = {}
     for path, root in files:
         try:
-            prepared = prepare(load_file(path, max_bytes), root, config)
+            loaded = load_file(path, max_bytes)
+            old = existing.get(doc_id_of(source_of(path, root)))
+            if old is not None and old.input_key == input_key(loaded, config) and old.doc_id not in seen:
+                # Same bytes, same metadata, same settings: skip parsing and chunking entirely.
+                seen[old.doc_id] = str(path)
+                report.unchanged += 1
+                continue
+            prepared = prepare(loaded, root, config)
         except LoadError as exc:
             report.errors.append(FileError(str(path), str(exc)))
             continue

@@ -60,6 +60,7 @@ class Document:
     rev: str
     ingested_at: str
     chunks: int
+    input_key: str = ""  # hash of the raw file, its declared metadata and the pipeline settings
 
 
 def _meta(doc: Document) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def _doc(meta: dict[str, Any]) -> Document:
         rev=str(meta["rev"]),
         ingested_at=str(meta.get("ingested_at", "")),
         chunks=int(meta.get("chunks", 0)),
+        input_key=str(meta.get("input_key", "")),
     )
 
 
