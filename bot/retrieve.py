@@ -26,6 +26,17 @@ class Filters:
     published_from: str | None = None
     published_to: str | None = None
 
+    @classmethod
+    def checked(cls, sources: Sequence[str], published_from: str | None, published_to: str | None) -> Filters:
+        """Filters with the dates validated; ValueError names the bad one."""
+        for name, value in (("published_from", published_from), ("published_to", published_to)):
+            if value is not None:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name} must be a date like 2024-12-31, not {value!r}") from exc
+        return cls(sources=list(sources), published_from=published_from, published_to=published_to)
+
     def admits(self, doc: Document) -> bool:
         """Does this document pass the filters?"""
         if self.sources and doc.source not in self.sources:

@@ -134,10 +134,21 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines from stdin, answer each.")] = False,
     engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
+    published_from: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
+    published_to: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
 ) -> None:
     """Answer one question (or a stream of JSON lines) with cited passages."""
     from bot.answer import answer, validate
     from bot.models import EngineError, QuestionError
+    from bot.retrieve import Filters
+
+    filters = None
+    if source or published_from or published_to:
+        try:
+            filters = Filters.checked(source or [], published_from, published_to)
+        except ValueError as exc:
+            _fail(str(exc))
 
     settings = _settings()
     if jsonl:
@@ -149,7 +160,7 @@ def ask(
     deps = _deps_or_fail(settings)
     try:
         validate(question, [], deps, engine)
-        ans = answer(question, [], deps, engine=engine)
+        ans = answer(question, [], deps, engine=engine, filters=filters)
     except (QuestionError, EngineError) as exc:
         _fail(str(exc))
     _print_answer(ans, as_json)

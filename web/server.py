@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.answer import answer, stream, validate
 from bot.deps import Deps
 from bot.models import Answer, AnswerEvent, EngineError, Message, QuestionError, TokenEvent
+from bot.retrieve import Filters
 from web.config import WebConfig
 
 log = logging.getLogger("citebot.web")
@@ -26,6 +27,18 @@ class AskRequest(BaseModel):
     question: str = Field(description="The question, at most 8000 characters.")
     history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first.")
     engine: str | None = Field(default=None, description="extractive, openai or llamacpp (default: configured).")
+    sources: list[str] = Field(default_factory=list, description="Only retrieve from these sources.")
+    published_from: str | None = Field(default=None, description="Only articles published on/after (YYYY-MM-DD).")
+    published_to: str | None = Field(default=None, description="Only articles published on/before (YYYY-MM-DD).")
+
+    def filters(self) -> Filters | None:
+        """The retrieval filters, or None; QuestionError for a bad date."""
+        if not (self.sources or self.published_from or self.published_to):
+            return None
+        try:
+            return Filters.checked(self.sources, self.published_from, self.published_to)
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from exc
 
 
 class ApiError(Exception):
@@ -92,7 +105,8 @@ def create_app(deps: Deps, config: WebConfig | None = None, *, ui: bool = True) 
         """Answer a question with cited passages (the `citebot ask --json` shape)."""
         req = await _parse(request, limit)
         return await run_in_threadpool(
-            answer, req.question, [m.model_dump() for m in req.history], deps, engine=req.engine
+            answer, req.question, [m.model_dump() for m in req.history], deps, engine=req.engine,
+            filters=req.filters(),
         )
 
     @app.post("/api/chat/stream", responses={400: {}, 413: {}, 422: {}})
@@ -101,10 +115,11 @@ def create_app(deps: Deps, config: WebConfig | None = None, *, ui: bool = True) 
         req = await _parse(request, limit)
         history = [m.model_dump() for m in req.history]
         validate(req.question, history, deps, req.engine)
+        filters = req.filters()
 
         def events() -> Iterator[str]:
             try:
-                for event in stream(req.question, history, deps, engine=req.engine):
+                for event in stream(req.question, history, deps, engine=req.engine, filters=filters):
                     if isinstance(event, TokenEvent):
                         yield f"event: token\ndata: {json.dumps({'text': event.text})}\n\n"
                     elif isinstance(event, AnswerEvent):

@@ -109,3 +109,11 @@ def test_judge_accuracy_on_the_calibration_set_is_at_least_0_9():
     kinds = set(result["by_kind"])
     assert {"number", "year", "name", "negation", "unstated", "paraphrase"} <= kinds
     assert result["accuracy"] >= 0.9, result["wrong"]
+
+
+def test_nli_judge_needs_a_local_model_path():
+    from citebot.deps import build_judge
+    from citebot.settings import Settings
+
+    with pytest.raises(ValueError, match="CITEBOT_NLI_MODEL_PATH"):
+        build_judge(Settings(judge="nli", nli_model_path=None))

@@ -146,3 +146,15 @@ def test_example_questions_come_from_the_stored_articles(seeded_store_factory, r
     for q in examples:  # every example the page offers is answered, with citations
         ans = answer(q, [], deps)
         assert not ans.abstained and ans.citations, q
+
+
+def test_filters_restrict_retrieval_and_bad_dates_are_rejected(client):
+    q = {"question": "Who is Hamidreza Azizi?"}
+    only_000 = client.post("/api/ask", json={**q, "sources": ["000_7d831f6347d504d0.txt"]}).json()
+    assert all(c["source"] == "000_7d831f6347d504d0.txt" for c in only_000["citations"])
+    assert "German Institute" not in only_000["answer"]
+    dated = client.post("/api/ask", json={"question": "When did Vladimir Putin return to the Kremlin?",
+                                          "published_from": "2024-12-01", "published_to": "2024-12-31"}).json()
+    assert "2012" in dated["answer"]
+    bad = client.post("/api/ask", json={**q, "published_from": "last week"})
+    assert bad.status_code == 422 and "published_from must be a date" in bad.json()["error"]
