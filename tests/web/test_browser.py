@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -25,11 +23,6 @@ XSS_ARTICLE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -41,20 +34,11 @@ def server(tmp_path_factory):
     ingest = subprocess.run([str(BIN / "citebot"), "ingest", str(articles)], env=env, capture_output=True, text=True,
                             timeout=300)
     assert ingest.returncode == 0, ingest.stderr
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/readyz", timeout=2).status == 200:
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "serve exited"
-        assert time.time() < deadline, "serve never became ready"
-        time.sleep(0.5)
+    wait_for(f"{url}/readyz", proc, what="citebot serve")
     yield url
     proc.terminate()
     proc.wait(timeout=30)
