@@ -61,20 +61,26 @@ def page(server):
         browser.close()
 
 
-def _ask(page, question: str, expect_text: str, where: str = "#cb-chat") -> None:
+BOT = '#cb-chat [data-testid="bot"]'
+
+
+def _ask(page, question: str, expect_text: str) -> None:
+    """Ask, then wait for a new bot message that is finished (the status line reports the engine)."""
     from playwright.sync_api import expect
 
-    box = page.locator("#cb-input textarea")
-    box.fill(question)
+    before = page.locator(BOT).count()
+    page.locator("#cb-input textarea").fill(question)
     page.locator("#cb-send").click()
-    expect(page.locator(where)).to_contain_text(expect_text, timeout=60_000)
+    expect(page.locator(BOT)).to_have_count(before + 1, timeout=60_000)
+    expect(page.locator("#cb-status")).to_contain_text("answered by", timeout=60_000)
+    expect(page.locator(BOT).last).to_contain_text(expect_text, timeout=60_000)
 
 
 def test_answer_with_citation_marker_and_source(page):
     from playwright.sync_api import expect
 
     _ask(page, "Who wrote the article about the strategic alliance under Pezeshkian's presidency?", "Xavier Villar")
-    expect(page.locator("#cb-chat")).to_contain_text("[1]")
+    expect(page.locator(BOT).last).to_contain_text("[1]")
     sources = page.locator("#cb-sources")
     expect(sources).to_contain_text("Iran and Russia: a strategic alliance under Pezeshkian's presidency")
     expect(sources.locator("mark")).to_contain_text("By Xavier Villar")
@@ -84,8 +90,11 @@ def test_answer_with_citation_marker_and_source(page):
 
 
 def test_follow_up_is_answered_from_history(page):
+    from playwright.sync_api import expect
+
     _ask(page, "Which Iranian president is going to visit Moscow to sign the pact?", "Pezeshkian")
     _ask(page, "When exactly is that visit?", "January 17")
+    expect(page.locator('#cb-chat [data-testid="user"]').last).to_contain_text("When exactly is that visit?")
 
 
 def test_unanswerable_question_shows_an_abstention(page):
@@ -111,5 +120,7 @@ def test_clear_button_forgets_the_conversation(page):
     from playwright.sync_api import expect
 
     page.locator("#cb-clear").click()
-    expect(page.locator("#cb-chat")).not_to_contain_text("Pezeshkian", timeout=20_000)
-    _ask(page, "When exactly is that visit?", "")  # without history there is nothing to resolve "that" against
+    expect(page.locator(BOT)).to_have_count(0, timeout=20_000)
+    expect(page.locator("#cb-sources")).to_contain_text("Sources for the answer appear here")
+    _ask(page, "Who is Armin Montazeri?", "Hammihan Daily")
+    expect(page.locator(BOT)).to_have_count(1)
