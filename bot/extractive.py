@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.config import BotConfig
 from bot.draft import Claim, Draft, Span
@@ -46,6 +47,7 @@ _META_DATE = re.compile(
 )
 _BYLINE = re.compile(r"^By\s+\S.*$", re.M)
 HEADER_CHARS = 600
+CONTEXT_CHARS = 600
 # Shares of the question's own words (weighted by rarity, so unknown words weigh most) that the evidence
 # paragraph and the quoted sentence itself must contain.
 MIN_CONTEXT_COVERAGE = 0.45
@@ -161,7 +163,7 @@ class ExtractiveEngine:
                 sentence = text[a:b]
                 context = _paragraph(text, a, b)
                 s_terms = set(content_terms(sentence))
-                c_terms = set(content_terms(context))
+                c_terms = _terms(context)
                 lex = sum(w for t, w in weights.items() if t in s_terms) / total
                 lex_ctx = sum(w for t, w in weights.items() if t in c_terms) / total
                 fits = 1.0 if type_ok(kind, sentence, resolved.question) else 0.0
@@ -221,16 +223,27 @@ class ExtractiveEngine:
         return Draft(claims=[Claim(sentence, [Span(doc.doc_id, chunk.id, span[0], span[1])])])
 
 
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """Content terms of a context paragraph; neighbouring sentences share it, so it is cached."""
+    return frozenset(content_terms(text))
+
+
 def _as_written(word: str, question: str) -> str:
     """The word as the user typed it (e.g. 'GDP', not 'gdp')."""
     return next((w for w in words(question) if w.lower() == word), word)
 
 
-def _paragraph(text: str, a: int, b: int) -> str:
-    """The paragraph around a sentence (blank-line delimited)."""
+def _paragraph(text: str, a: int, b: int, limit: int = CONTEXT_CHARS) -> str:
+    """The paragraph around a sentence (blank-line delimited), clipped to `limit` chars on each side.
+
+    HTML extracts often have no blank lines at all; without the clip a whole page would count as context.
+    """
     lo = text.rfind("\n\n", 0, a)
     hi = text.find("\n\n", b)
-    return text[0 if lo < 0 else lo + 2 : len(text) if hi < 0 else hi]
+    lo = 0 if lo < 0 else lo + 2
+    hi = len(text) if hi < 0 else hi
+    return text[max(lo, a - limit) : min(hi, b + limit)]
 
 
 def _join(title: tuple[int, int] | None, other: tuple[int, int]) -> tuple[int, int]:

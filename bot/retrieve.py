@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,9 +140,14 @@ class HybridRetriever:
         self.store, self.embedder, self.config = store, embedder, config
         self.corpus = Corpus.load(store)
         self._by_id = {c.id: c for c in self.corpus.chunks}
+        self._checked = time.monotonic()
 
-    def refresh(self) -> bool:
-        """Reload if documents were ingested or removed since the last load; returns whether it reloaded."""
+    def refresh(self, max_age: float = 0.0) -> bool:
+        """Reload if documents were ingested or removed; checks at most every `max_age` seconds."""
+        now = time.monotonic()
+        if max_age and now - self._checked < max_age:
+            return False
+        self._checked = now
         if signature(self.store.documents()) == self.corpus.signature:
             return False
         self.corpus = Corpus.load(self.store)
