@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bot.config import ENGINES
 from bot.deps import Deps
-from bot.draft import Draft
+from bot.draft import Draft, MetaSpan
 from bot.followup import Resolved, resolve
 from bot.models import (
     Answer,
@@ -27,6 +27,7 @@ from bot.models import (
     TokenEvent,
 )
 from bot.retrieve import Corpus, Filters
+from vectorstore.sentences import sentence_spans
 
 ABSTAIN_PREFIX = "I can't answer that from the articles."
 _HISTORY = TypeAdapter(list[Message])
@@ -126,26 +127,42 @@ def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timin
         reason = draft.abstain_reason or "The articles do not say."
         return Answer(question=question, answer=f"{ABSTAIN_PREFIX} {reason}", abstained=True,
                       engine=engine, timings_ms=timings)
-    numbers: dict[tuple[str, int, int], int] = {}
+    numbers: dict[tuple[str, ...], int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
     for claim in draft.claims:
         marks = []
         for span in claim.spans:
-            key = (span.doc_id, span.start, span.end)
+            key = (span.doc_id, span.field) if isinstance(span, MetaSpan) else (span.doc_id, str(span.start),
+                                                                                str(span.end))
             if key not in numbers:
                 doc = corpus.docs[span.doc_id]
                 numbers[key] = len(numbers) + 1
-                citations.append(Citation(
-                    n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
-                    chunk_id=span.chunk_id, start=span.start, end=span.end,
-                    quote=corpus.texts[span.doc_id][span.start : span.end],
-                ))
+                if isinstance(span, MetaSpan):
+                    citations.append(Citation(
+                        n=numbers[key], kind="metadata", field=span.field,  # type: ignore[arg-type]
+                        doc_id=span.doc_id, source=doc.source, title=doc.title, quote=span.value,
+                    ))
+                else:
+                    citations.append(Citation(
+                        n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
+                        chunk_id=span.chunk_id, start=span.start, end=span.end,
+                        quote=corpus.texts[span.doc_id][span.start : span.end],
+                    ))
             marks.append(f"[{numbers[key]}]")
         flag = "" if claim.supported else " (unverified)"
-        parts.append(f"{claim.text.strip()}{flag} {''.join(marks)}".strip())
+        parts.append(_marked(claim.text.strip(), f"{flag} {''.join(marks)}"))
     return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations,
                   engine=engine, timings_ms=timings)
+
+
+def _marked(text: str, marks: str) -> str:
+    """The claim with its markers after each of its sentences, so every sentence carries a citation."""
+    spans = sentence_spans(text)
+    if len(spans) <= 1:
+        return f"{text}{marks}".strip()
+    pieces = [f"{text[a:b]}{marks}" for a, b in spans]
+    return " ".join(pieces)
 
 
 def history_from_pairs(pairs: Sequence[tuple[str, str]]) -> list[Message]:

@@ -27,6 +27,66 @@ class BotConfig(BaseModel):
     max_question_chars: int = Field(default=8000, ge=1, description="Longest question accepted, in characters.")
     max_history_turns: int = Field(default=20, ge=0, description="History messages considered for follow-ups.")
     answer_sentences: int = Field(default=2, ge=1, le=10, description="Most sentences the extractive engine quotes.")
+    semantic_candidates: int = Field(
+        default=24, ge=0, le=200,
+        description="Candidate sentences re-ranked by MiniLM similarity to the question; the rest keep only "
+        "their word-overlap score. Bounded because each new sentence costs about 6 ms to embed on 2 cores.",
+    )
+    max_checked_candidates: int = Field(
+        default=12, ge=1, le=200,
+        description="Best-ranked sentences given to the coverage check before abstaining; further down the "
+        "ranking a sentence that passes is more likely a coincidence than an answer.",
+    )
+    semantic_weight: float = Field(
+        default=0.5, ge=0,
+        description="Weight of question-sentence meaning similarity in the extractive ranking: paraphrase is "
+        "normal, so meaning counts as much as shared words.",
+    )
+    lexical_weight_answer: float = Field(
+        default=0.4, ge=0,
+        description="Weight of rarity-weighted word overlap in the extractive ranking: rare shared words are "
+        "the strongest sign a sentence is on the asked subject.",
+    )
+    phrase_weight: float = Field(
+        default=0.2, ge=0,
+        description="Weight of shared word pairs ('named best actors'): phrasing shared with the question marks "
+        "the clause that answers it inside a long sentence.",
+    )
+    soft_match_similarity: float = Field(
+        default=0.5, ge=0, le=1,
+        description="MiniLM similarity above which a question word absent from a sentence counts as matched "
+        "by meaning ('noticed' ~ 'spotted'), at its similarity.",
+    )
+    target_weight: float = Field(
+        default=0.1, ge=0,
+        description="Bonus for a sentence naming the asked-for thing ('which observatory' -> 'observatory').",
+    )
+    rank_weight: float = Field(
+        default=0.05, ge=0,
+        description="Bonus divided by the passage's retrieval rank: a tie-breaker in favour of the retriever.",
+    )
+    carried_term_weight: float = Field(
+        default=0.3, ge=0, le=1,
+        description="Weight of words carried from the chat history, relative to the question's own words.",
+    )
+    second_sentence_ratio: float = Field(
+        default=0.9, ge=0, le=1,
+        description="A second quoted sentence must score at least this share of the best one, so answers add "
+        "evidence, not padding.",
+    )
+    max_join_gap: int = Field(
+        default=3, ge=0,
+        description="Most characters between a sentence that leans on its predecessor ('It ...', 'The city "
+        "...') and that predecessor for both to be quoted together.",
+    )
+    sentence_cache_size: int = Field(
+        default=20000, ge=0, description="Sentence vectors kept in memory (384 floats each, about 30 MB per 20k)."
+    )
+    target_similarity: float = Field(
+        default=0.45, ge=0, le=1,
+        description="MiniLM similarity above which a word stands in for the counted thing or role asked about "
+        "('residents' for 'neighbours'); unrelated nouns ('pulsars' for 'exoplanets') score about 0.2.",
+    )
     strict: bool = Field(
         default=True,
         description="Remove generated sentences the support check rejects (false: keep them, flagged).",

@@ -15,12 +15,21 @@ class Span:
     end: int
 
 
+@dataclass(frozen=True)
+class MetaSpan:
+    """A field of a document's stored metadata (author, published date): not article text."""
+
+    doc_id: str
+    field: str
+    value: str
+
+
 @dataclass
 class Claim:
     """One answer sentence and the spans that support it."""
 
     text: str
-    spans: list[Span]
+    spans: list[Span | MetaSpan]
     supported: bool = True
     note: str = ""
 

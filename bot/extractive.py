@@ -1,96 +1,93 @@
-"""The offline engine: answer with the most relevant verbatim sentences, or abstain when they don't cover it.
+"""The offline engine: answer with the most relevant verbatim sentences, or abstain on evidence of a mismatch.
 
-No relevance-score threshold can separate answerable from unanswerable questions (the best-sentence scores
-overlap), so abstention is decided by coverage: the question's names, numbers and asked-for type
-(a date, a count, a name) must appear in the evidence.
+Candidates are ranked by meaning (MiniLM similarity of question and sentence), word overlap weighted by
+rarity, and whether the sentence holds the kind of thing asked for. A candidate is quoted only when the
+judge's coverage check finds no mismatch: the question's names, numbers and dates must belong to the
+sentence (or the sentence it leans on), and it must hold an answer of the asked kind. Low overlap alone
+never causes an abstention: paraphrase is normal.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+
+import numpy as np
 
 from bot.config import BotConfig
-from bot.draft import Claim, Draft, Span
+from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
+from bot.question import Analysis, analyse, name_phrases
 from bot.retrieve import Corpus, Passage
-from bot.support import missing_entities, missing_numbers
-from bot.text import content_terms, entities, has_date, numbers, quantities, words, years
+from bot.similarity import WordSimilarity
+from bot.support import Evidence, Judge, LexicalJudge, NameIndex
+from bot.text import STOPWORDS, content_terms, stem, words
+from vectorstore.embeddings import Embedder
 from vectorstore.store import Document
 
-_DATE_Q = re.compile(
-    r"^\s*(?:when|since when|until when|by when)\b|\b(?:what|which|in what|in which|on what|on which) "
-    r"(?:year|date|day|month|time)\b",
-    re.I,
+_LEANING_OPENERS = frozenset(
+    "it its they their them he his him she her this these that those such both".split()
 )
-_NUMBER_Q = re.compile(
-    r"\bhow (?:many|much|long|old|far|big|large|high|often)\b|\bwhat (?:is|was|are|were) the (?:number|"
-    r"population|amount|percentage|share|size|value|cost|price|total|figure|count)\b|\bin (?:millions|billions|"
-    r"thousands|percent)\b|\bwhat (?:percentage|proportion|number)\b",
-    re.I,
-)
-_WHO_Q = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
-_WHERE_Q = re.compile(r"^\s*where\b|\bin (?:which|what) (?:city|country|place|capital)\b", re.I)
-_META_AUTHOR = re.compile(
-    r"\bwho (?:wrote|authored|penned|is the author of|was the author of)\b|\bauthor of\b|\bwho is the author\b"
-    r"|\bwho (?:is|was) (?:the )?(?:writer|byline)\b|\bwritten by whom\b",
-    re.I,
-)
-_META_DATE = re.compile(
-    r"\bwhen (?:was|is) (?:the|this|that)\b[^?]{0,100}?\b(?:article|story|piece|report|post)\b[^?]*\b(?:published|"
-    r"written|posted|dated|released)\b|\b(?:publication|published) date\b"
-    r"|\bwhat date (?:was|is) (?:the|this) (?:article|story)",
-    re.I,
-)
-_BYLINE = re.compile(r"^By\s+\S.*$", re.M)
-HEADER_CHARS = 600
-CONTEXT_CHARS = 600
-# Shares of the question's own words (weighted by rarity, so unknown words weigh most) that the evidence
-# paragraph and the quoted sentence itself must contain.
-MIN_CONTEXT_COVERAGE = 0.45
-MIN_SENTENCE_COVERAGE = 0.3
+_DEFINITE = frozenset("the this that these those".split())
 
 
-def asked_type(question: str) -> str:
-    """What kind of answer the question asks for: date, number, name, place or any."""
-    if _DATE_Q.search(question):
-        return "date"
-    if _NUMBER_Q.search(question):
-        return "number"
-    if _WHO_Q.search(question):
-        return "name"
-    if _WHERE_Q.search(question):
-        return "place"
-    return "any"
-
-
-def type_ok(kind: str, sentence: str, question: str) -> bool:
-    """Does the sentence hold the kind of thing asked for?"""
-    if kind == "date":
-        return has_date(sentence)
-    if kind == "number":
-        new = quantities(sentence) - quantities(question) - years(sentence)
-        return bool(new)
-    if kind in ("name", "place"):
-        return bool(set(entities(sentence)) - set(entities(question)))
-    return True
+def leans_on_previous(sentence: str) -> bool:
+    """Does the sentence refer back ('It ...', 'The city, ...', 'These ...') rather than name its subject?"""
+    ws = words(sentence.lstrip("\"“'‘( "))
+    if not ws:
+        return False
+    first = ws[0]
+    if first[0].islower():
+        return True  # a fragment: the sentence splitter cut after an abbreviation
+    lf = first.lower()
+    if lf in _LEANING_OPENERS:
+        return True
+    if lf in _DEFINITE and len(ws) > 1 and ws[1][0].islower() and ws[1].lower() not in ("same", "first"):
+        return True
+    # "Despite an unknown cast, it beat ...": the subject pronoun follows an opening phrase.
+    head, comma, rest = sentence.partition(",")
+    return bool(comma) and len(words(head)) <= 8 and words(rest)[:1] in (["it"], ["they"], ["he"], ["she"])
 
 
 @dataclass
 class _Candidate:
     doc_id: str
     chunk_id: str
-    start: int
+    start: int  # of the quoted text (the previous sentence too, when this one leans on it)
     end: int
+    sentence_start: int
     text: str
-    context: str
-    score: float
     rank: int
-    own_coverage: float = 1.0
-    sentence_coverage: float = 1.0
+    lexical: float = 0.0
+    semantic: float = 0.0
+    target: float = 0.0
+    soft: float = 0.0
+    phrase: float = 0.0
+    score: float = 0.0
+
+
+class _VectorCache:
+    """Sentence vectors by text, so a sentence is embedded once per process, not once per question."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._data]
+        if missing:
+            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
+                self._data[t] = v
+        out = []
+        for t in texts:
+            self._data.move_to_end(t)
+            out.append(self._data[t])
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+        return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
 
 
 class ExtractiveEngine:
@@ -98,8 +95,19 @@ class ExtractiveEngine:
 
     name = "extractive"
 
-    def __init__(self, config: BotConfig) -> None:
+    def __init__(
+        self,
+        config: BotConfig,
+        judge: Judge | None = None,
+        embedder: Embedder | None = None,
+        similarity: WordSimilarity | None = None,
+    ) -> None:
         self.config = config
+        self.judge: Judge = judge or LexicalJudge()
+        self.embedder = embedder
+        self.similarity = similarity or (WordSimilarity(embedder) if embedder is not None else None)
+        self._cache = _VectorCache(config.sentence_cache_size)
+        self._case: tuple[str, set[str]] = ("", set())
 
     def run(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Iterator[str | Draft]:
         """Yield each claim's text as it is chosen, then the Draft."""
@@ -108,166 +116,234 @@ class ExtractiveEngine:
             yield claim.text + " "
         yield draft
 
+    def analyse(self, question: str, corpus: Corpus) -> Analysis:
+        """The question's analysis, with the corpus deciding whether a capitalised opener is a name."""
+        names = self._capitalised(corpus)
+        return analyse(question, lambda w: w.lower() in names)
+
     def draft(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Draft:
         """Answer from the passages, or abstain with the reason."""
         if not passages:
             return Draft(abstain_reason="No stored article matches the question.")
-        if _META_AUTHOR.search(resolved.question) or _META_DATE.search(resolved.question):
-            return self._about_article(resolved, passages, corpus)
-        kind = asked_type(resolved.question)
-        candidates = self._candidates(resolved, passages, corpus, kind)
+        analysis = self.analyse(resolved.question, corpus)
+        if analysis.meta:
+            return about_article(analysis, resolved, passages, corpus)
+        candidates = self._ranked(resolved, analysis, passages, corpus)
         chosen: list[_Candidate] = []
-        reason = "The articles do not say."
-        for cand in candidates[:12]:
-            why = self._uncovered(resolved, cand, kind)
-            if why is None:
+        reason = ""
+        for cand in candidates[: self.config.max_checked_candidates]:
+            if not self._on_topic(cand, analysis):
+                reason = reason or "The articles mention the names asked about, but not what the question asks."
+                continue
+            verdict = self.judge.covers(self._evidence(cand, corpus, resolved), analysis)
+            if verdict.supported:
                 chosen.append(cand)
                 break
-            reason = why if reason == "The articles do not say." else reason
+            reason = reason or verdict.reason
         if not chosen:
-            return Draft(abstain_reason=reason)
+            return Draft(abstain_reason=_abstain_sentence(reason))
         best = chosen[0]
         for cand in candidates:
-            if len(chosen) >= self.config.answer_sentences or cand.score < 0.85 * best.score:
+            if len(chosen) >= self.config.answer_sentences:
                 break
-            if cand is best or any(c.doc_id == cand.doc_id and c.start == cand.start for c in chosen):
+            if cand.score < self.config.second_sentence_ratio * best.score:
+                break
+            if any(c.doc_id == cand.doc_id and c.start < cand.end and cand.start < c.end for c in chosen):
                 continue
-            if self._uncovered(resolved, cand, kind) is None:
+            if self.judge.covers(self._evidence(cand, corpus, resolved), analysis).supported:
                 chosen.append(cand)
-        claims = [Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen]
-        return Draft(claims=claims)
+        chosen.sort(key=lambda c: (c.doc_id != best.doc_id, c.doc_id, c.start))
+        return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen])
 
-    # -- scoring -------------------------------------------------------------------------------
-    def _candidates(
-        self, resolved: Resolved, passages: list[Passage], corpus: Corpus, kind: str
+    # -- candidates ----------------------------------------------------------------------------
+    def _ranked(
+        self, resolved: Resolved, analysis: Analysis, passages: list[Passage], corpus: Corpus
     ) -> list[_Candidate]:
-        own = set(content_terms(resolved.question, drop_frame=True))
+        """Every sentence of the passages, scored; the best few re-scored by meaning."""
+        cfg = self.config
+        own = set(analysis.terms)
         carried = set(content_terms(resolved.query, drop_frame=True)) - own
-        weights = {t: 0.5 * corpus.idf(t) for t in carried}
+        weights = {t: cfg.carried_term_weight * corpus.idf(t) for t in carried}
         weights.update({t: corpus.idf(t) for t in own})
         total = sum(weights.values()) or 1.0
-        own_total = sum(weights[t] for t in own)
+        target = set(analysis.target)
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
         for rank, p in enumerate(passages, start=1):
-            text = corpus.texts.get(p.chunk.doc_id, "")
-            spans = corpus.sentences.get(p.chunk.doc_id, [])
+            doc = p.doc
+            text = corpus.texts.get(doc.doc_id, "")
+            spans = corpus.sentences.get(doc.doc_id, [])
             lo = bisect.bisect_left(spans, (p.chunk.start, -1))
             for i in range(lo, len(spans)):
                 a, b = spans[i]
                 if b > p.chunk.end:
                     break
-                if (p.chunk.doc_id, a) in seen:
+                if (doc.doc_id, a) in seen or is_header_line(text[a:b], doc):
                     continue
-                seen.add((p.chunk.doc_id, a))
-                sentence = text[a:b]
-                context = _paragraph(text, a, b)
-                s_terms = set(content_terms(sentence))
-                c_terms = _terms(context)
-                lex = sum(w for t, w in weights.items() if t in s_terms) / total
-                lex_ctx = sum(w for t, w in weights.items() if t in c_terms) / total
-                fits = 1.0 if type_ok(kind, sentence, resolved.question) else 0.0
-                short = 0.05 if len(words(sentence)) < 6 else 0.0  # headings and fragments say little
-                score = 0.55 * lex + 0.2 * lex_ctx + 0.15 * fits + 0.1 / rank - short
-                own_ctx = sum(weights[t] for t in own if t in c_terms) / own_total if own_total else 1.0
-                own_sent = sum(weights[t] for t in own if t in s_terms) / own_total if own_total else 1.0
-                out.append(_Candidate(p.chunk.doc_id, p.chunk.id, a, b, sentence, context, score, rank,
-                                      own_ctx, own_sent))
+                seen.add((doc.doc_id, a))
+                start = a
+                if i > 0 and leans_on_previous(text[a:b]):
+                    pa, pb = spans[i - 1]
+                    if a - pb <= cfg.max_join_gap and not is_header_line(text[pa:pb], doc):
+                        start = pa
+                quoted = text[start:b]
+                terms = set(content_terms(quoted))
+                lexical = sum(w for t, w in weights.items() if t in terms) / total
+                has_target = 1.0 if target and target & terms else 0.0
+                out.append(_Candidate(doc.doc_id, p.chunk.id, start, b, a, quoted, rank, lexical,
+                                      target=has_target))
+        for c in out:
+            c.score = cfg.lexical_weight_answer * c.lexical + cfg.rank_weight / c.rank + cfg.target_weight * c.target
+        out.sort(key=lambda c: -c.score)
+        top = out[: cfg.semantic_candidates]
+        if self.embedder is not None and top:
+            # A follow-up is compared with its own words plus the names it refers back to, not the whole
+            # earlier question, which would favour the sentence that answered that one.
+            query = " ".join([resolved.question, *resolved.carried_names])
+            vecs = self._cache.vectors(self.embedder, [query] + [c.text for c in top])
+            for c, sim in zip(top, vecs[1:] @ vecs[0], strict=True):
+                c.semantic = float(sim)
+        phrases = _bigrams(resolved.question)
+        soft = self._soft_matcher(resolved.question, top, weights)
+        for c in top:
+            c.phrase = len(phrases & _bigrams(c.text)) / len(phrases) if phrases else 0.0
+            c.soft = soft(c.text) if soft else c.lexical
+            c.score = (cfg.semantic_weight * c.semantic + cfg.lexical_weight_answer * c.soft
+                       + cfg.phrase_weight * c.phrase + cfg.target_weight * c.target + cfg.rank_weight / c.rank)
+        for c in out[cfg.semantic_candidates :]:
+            c.score = -1.0  # not compared by meaning: checked only after every scored candidate
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _uncovered(self, resolved: Resolved, cand: _Candidate, kind: str) -> str | None:
-        """Why this evidence does not answer the question, or None if it does."""
-        if miss := missing_entities(resolved.own_entities, cand.context):
-            name = _as_written(miss[0], resolved.question)
-            return f"The articles do not connect {name} with the rest of the question."
-        if resolved.carried_entities and len(missing_entities(resolved.carried_entities, cand.context)) == len(
-            set(resolved.carried_entities)
-        ):
-            return "The articles do not say more about that."
-        if miss := missing_numbers(numbers(resolved.question), cand.context):
-            return f"The articles do not mention {miss[0]} in this context."
-        if not type_ok(kind, cand.text, resolved.question):
-            wanted = {"date": "a date", "number": "a number", "name": "a name", "place": "a place"}[kind]
-            return f"The articles do not give {wanted} for this."
-        if cand.own_coverage < MIN_CONTEXT_COVERAGE or cand.sentence_coverage < MIN_SENTENCE_COVERAGE:
-            return "The articles only touch on this topic; they do not answer it."
-        return None
+    def _on_topic(self, cand: _Candidate, analysis: Analysis) -> bool:
+        """For a when / how-many question: does the sentence share one of its words besides the names, by stem
+        or by meaning? A date or number in a sentence that only repeats the names is about another event."""
+        if analysis.kind not in ("date", "time", "number"):
+            return True  # "which security company": the asked-for thing, not the sentence, carries the words
+        name_stems = {stem(w.lower()) for n in analysis.names + analysis.descriptors for w in n}
+        asked = {t: w for w in words(analysis.question)
+                 if (t := stem(w.lower())) in set(analysis.terms) - name_stems}
+        if not asked:
+            return True
+        terms = set(content_terms(cand.text))
+        if asked.keys() & terms:
+            return True
+        if self.similarity is None:
+            return False
+        cand_words = [w for w in words(cand.text) if w.lower() not in STOPWORDS and len(w) > 2]
+        floor = self.config.soft_match_similarity
+        return any(self.similarity.best(w, cand_words) >= floor for w in asked.values())
 
-    # -- questions about the article itself ----------------------------------------------------
-    def _about_article(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Draft:
-        doc = _which_doc(resolved.question, passages, corpus)
-        text = corpus.texts.get(doc.doc_id, "")
-        header = text[:HEADER_CHARS]
-        title_at = header.find(doc.title) if doc.title else -1
-        title_span = (title_at, title_at + len(doc.title)) if title_at >= 0 else None
-        if _META_AUTHOR.search(resolved.question):
-            m = _BYLINE.search(header)
-            if not m:
-                return Draft(abstain_reason=f"“{doc.title}” does not name its author.")
-            byline = (m.start(), m.end())
-            name = m.group()[3:].strip()
-            span = _join(title_span, byline)
-            sentence = f"“{doc.title}” is by {name}." if span != byline else f"The article is by {name}."
-        else:
-            line = _dateline(header)
-            if line is None:
-                return Draft(abstain_reason=f"“{doc.title}” gives no publication date.")
-            span = _join(title_span, line)
-            when = text[line[0] : line[1]]
-            sentence = f"“{doc.title}” was published on {when}." if span != line else f"It is dated {when}."
-        chunk = next((c for c in corpus.chunks if c.doc_id == doc.doc_id and c.start <= span[0]
-                      and span[1] <= c.end), None)
-        if chunk is None:
-            return Draft(abstain_reason="The article's header is not in a stored passage.")
-        return Draft(claims=[Claim(sentence, [Span(doc.doc_id, chunk.id, span[0], span[1])])])
+    def _soft_matcher(
+        self, question: str, top: list[_Candidate], weights: dict[str, float]
+    ) -> Callable[[str], float] | None:
+        """Rarity-weighted overlap where a question word absent from the sentence may be matched by meaning
+        ('noticed' ~ 'spotted', 'split' ~ 'divided'), at its similarity, above `soft_match_similarity`."""
+        sim = self.similarity
+        if sim is None:
+            return None
+        own = {stem(w.lower()): w for w in words(question) if stem(w.lower()) in weights}
+        sentence_words = {c.text: [w for w in words(c.text) if w.lower() not in STOPWORDS and len(w) > 2]
+                          for c in top}
+        sim.prefetch([*own.values(), *(w for ws in sentence_words.values() for w in ws)])
+        total = sum(weights.values()) or 1.0
+        floor = self.config.soft_match_similarity
 
+        names = analysis_names(question)
 
-@lru_cache(maxsize=4096)
-def _terms(text: str) -> frozenset[str]:
-    """Content terms of a context paragraph; neighbouring sentences share it, so it is cached."""
-    return frozenset(content_terms(text))
+        def score(text: str) -> float:
+            terms = set(content_terms(text))
+            index = NameIndex(text)
+            for name in names:
+                if index.has(name):  # "SAG" in the sentence matches "Screen Actors Guild" in the question
+                    terms |= {stem(w.lower()) for w in name}
+            got = 0.0
+            for t, w in weights.items():
+                if t in terms:
+                    got += w
+                elif t in own:
+                    best = sim.best(own[t], sentence_words.get(text, []))
+                    got += w * best if best >= floor else 0.0
+            return got / total
 
+        return score
 
-def _as_written(word: str, question: str) -> str:
-    """The word as the user typed it (e.g. 'GDP', not 'gdp')."""
-    return next((w for w in words(question) if w.lower() == word), word)
+    def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved) -> Evidence:
+        doc = corpus.docs[cand.doc_id]
+        text = corpus.texts.get(cand.doc_id, "")
+        return Evidence(
+            text=cand.text,
+            answer_part=text[cand.sentence_start : cand.end],
+            title=doc.title,
+            document=text,
+            leans=cand.start != cand.sentence_start,
+            carried=resolved.carried_names,
+        )
 
-
-def _paragraph(text: str, a: int, b: int, limit: int = CONTEXT_CHARS) -> str:
-    """The paragraph around a sentence (blank-line delimited), clipped to `limit` chars on each side.
-
-    HTML extracts often have no blank lines at all; without the clip a whole page would count as context.
-    """
-    lo = text.rfind("\n\n", 0, a)
-    hi = text.find("\n\n", b)
-    lo = 0 if lo < 0 else lo + 2
-    hi = len(text) if hi < 0 else hi
-    return text[max(lo, a - limit) : min(hi, b + limit)]
-
-
-def _join(title: tuple[int, int] | None, other: tuple[int, int]) -> tuple[int, int]:
-    """One span covering the title and a neighbouring header line, when they are adjacent."""
-    if title is None:
-        return other
-    lo, hi = min(title[0], other[0]), max(title[1], other[1])
-    return (lo, hi) if hi - lo <= (title[1] - title[0]) + (other[1] - other[0]) + 4 else other
-
-
-def _dateline(header: str) -> tuple[int, int] | None:
-    for m in re.finditer(r"^[^\n]{4,60}$", header, re.M):
-        if has_date(m.group()) and len(words(m.group())) <= 8:
-            return m.start(), m.end()
-    return None
+    def _capitalised(self, corpus: Corpus) -> set[str]:
+        """Words the articles write capitalised inside sentences more often than in lower case."""
+        if self._case[0] == corpus.signature:
+            return self._case[1]
+        upper: dict[str, int] = {}
+        lower: dict[str, int] = {}
+        for text in corpus.texts.values():
+            for m in re.finditer(r"(?<=[a-z,;] )([A-Za-z][a-z]+)\b", text):
+                w = m.group(1)
+                bucket = upper if w[0].isupper() else lower
+                bucket[w.lower()] = bucket.get(w.lower(), 0) + 1
+        names = {w for w, n in upper.items() if n > lower.get(w, 0)}
+        self._case = (corpus.signature, names)
+        return names
 
 
-def _which_doc(question: str, passages: list[Passage], corpus: Corpus) -> Document:
-    """The article the question names by its title words, else the best-retrieved one."""
+def analysis_names(question: str) -> list[list[str]]:
+    """The question's name phrases (for name-aware overlap scoring)."""
+    return name_phrases(question)
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    """Adjacent word pairs, not both stopwords: shared phrasing ('named best actors') marks the answer."""
+    ws = [w.lower() for w in words(text)]
+    return {(a, b) for a, b in zip(ws, ws[1:], strict=False) if not (a in STOPWORDS and b in STOPWORDS)}
+
+
+def _abstain_sentence(reason: str) -> str:
+    return reason or "The articles do not say."
+
+
+def is_header_line(sentence: str, doc: Document) -> bool:
+    """The title, byline or dateline: page metadata, answered by metadata citations, never quoted as text."""
+    s = sentence.strip()
+    if doc.title and s == doc.title.strip():
+        return True
+    if doc.author and re.fullmatch(rf"By:?\s+{re.escape(doc.author)}", s, re.I):
+        return True
+    return bool(doc.published and s == doc.published)
+
+
+# -- questions about the article itself --------------------------------------------------------
+_FIELD_WORDS = {"author": "is by", "published": "was published on"}
+
+
+def about_article(analysis: Analysis, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Draft:
+    """Who wrote it / when was it published: answered from the stored Document's metadata, cited as such."""
+    doc = which_doc(resolved.question, passages, corpus)
+    field = analysis.meta or "author"
+    value = doc.author if field == "author" else doc.published
+    if not value:
+        what = "name its author" if field == "author" else "give a publication date"
+        return Draft(abstain_reason=f"“{doc.title}” does not {what}.")
+    sentence = f"“{doc.title}” {_FIELD_WORDS[field]} {value}."
+    return Draft(claims=[Claim(sentence, [MetaSpan(doc.doc_id, field, value)])])
+
+
+def which_doc(question: str, passages: list[Passage], corpus: Corpus) -> Document:
+    """The article the question names by title or source words, else the best-retrieved one."""
     q = set(content_terms(question, drop_frame=True))
     best, best_overlap = passages[0].doc, 0.0
     for doc in corpus.docs.values():
-        t = set(content_terms(doc.title))
-        overlap = len(q & t) / max(len(t), 1)
+        t = set(content_terms(doc.title)) | set(content_terms(re.sub(r"[._/-]", " ", doc.source)))
+        overlap = len(q & t) / max(min(len(t), len(q)), 1)
         if overlap > best_overlap:
             best, best_overlap = doc, overlap
     return best if best_overlap >= 0.3 else passages[0].doc

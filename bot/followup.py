@@ -24,6 +24,7 @@ class Resolved:
     query: str
     own_entities: list[str] = field(default_factory=list)
     carried_entities: list[str] = field(default_factory=list)
+    carried_names: list[str] = field(default_factory=list)
     is_followup: bool = False
 
 
@@ -70,4 +71,4 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
         query = f"{question} {' '.join(carried_names)} {prev_terms}"
     carried = [e for n in carried_names for e in entities(n)]
     return Resolved(question, " ".join(query.split()), own_entities=own, carried_entities=carried,
-                    is_followup=True)
+                    carried_names=carried_names, is_followup=True)

@@ -23,16 +23,31 @@ class Message(BaseModel):
 
 
 class Citation(BaseModel):
-    """A numbered, verbatim span of a stored article: `quote == clean_text[start:end]`."""
+    """A numbered piece of evidence. `kind="text"`: a verbatim span, `quote == clean_text[start:end]`.
+
+    `kind="metadata"`: a field of the page's metadata (author, published date); it is not article text,
+    so it has no offsets and `quote` is the field's value.
+    """
 
     n: int = Field(description="The number used in the answer's [n] markers.")
+    kind: Literal["text", "metadata"] = Field(default="text", description="Article text, or page metadata.")
+    field: Literal["author", "published"] | None = Field(
+        default=None, description="For kind=metadata: which metadata field is cited."
+    )
     doc_id: str
     source: str
     title: str
-    chunk_id: str
-    start: int
-    end: int
+    chunk_id: str | None = Field(default=None, description="For kind=text: the chunk holding the span.")
+    start: int | None = Field(default=None, description="For kind=text: offset of the quote in the clean text.")
+    end: int | None = Field(default=None, description="For kind=text: end offset of the quote.")
     quote: str
+
+    def evidence(self) -> str:
+        """What the citation asserts, as text a support judge can read."""
+        if self.kind == "metadata":
+            label = "is by" if self.field == "author" else "was published on"
+            return f"“{self.title}” {label} {self.quote}."
+        return self.quote
 
 
 class Timings(BaseModel):
@@ -65,7 +80,7 @@ class StatusEvent(BaseModel):
     """Progress of the pipeline, e.g. the resolved question and how many passages were found."""
 
     type: Literal["status"] = "status"
-    stage: Literal["resolved", "retrieved", "verifying"]
+    stage: Literal["resolved", "retrieved"]
     detail: str = ""
     chunk_ids: list[str] = Field(default_factory=list, description="For 'retrieved': the passages, best first.")
 

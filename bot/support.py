@@ -6,14 +6,36 @@ and the evaluation's ALCE citation recall and precision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
-from bot.text import content_terms, entities, negated, normalise, numbers, stem, strip_markers, words
+from bot.aliases import acronym, fold, place_key, place_keys_in
+from bot.question import Analysis, common_word, is_instruction, name_phrases
+from bot.text import (
+    STOPWORDS,
+    content_terms,
+    date_keys,
+    entities,
+    has_date,
+    has_time,
+    negated,
+    normalise,
+    numbers,
+    quantities,
+    stem,
+    strip_markers,
+    words,
+    years,
+)
 from vectorstore.sentences import sentence_spans
 
 COVERAGE_THRESHOLD = 0.75
+# Below this MiniLM similarity a word is not a stand-in for the asked-for one ("exoplanets" vs "pulsars" is
+# about 0.2; "neighbours" vs "residents" about 0.5); measured on made-up pairs in tests/bot/test_support.py.
+TARGET_SIMILARITY = 0.45
 
 
 @dataclass(frozen=True)
@@ -25,10 +47,24 @@ class Verdict:
     reason: str = ""
 
 
+@dataclass
+class Evidence:
+    """A candidate answer: the quoted text, the sentence that answers, and where it comes from."""
+
+    text: str
+    answer_part: str = ""
+    title: str = ""
+    document: str = ""
+    leans: bool = False
+    carried: Sequence[str] = field(default_factory=list)
+
+
 class Judge(Protocol):
-    """Anything that can judge support."""
+    """Anything that can judge support (of a statement) and coverage (of a question)."""
 
     def entails(self, premise: str, hypothesis: str) -> Verdict: ...
+
+    def covers(self, evidence: Evidence, analysis: Analysis) -> Verdict: ...
 
 
 def _squash(text: str) -> str:
@@ -91,11 +127,169 @@ def _closest_sentence(premise: str, hypothesis: str) -> str:
     return best
 
 
-class LexicalJudge:
-    """Deterministic and offline: names, numbers and negation must agree; most content words must appear."""
+Similarity = Callable[[str, str], float]
 
-    def __init__(self, threshold: float = COVERAGE_THRESHOLD) -> None:
+
+class NameIndex:
+    """The names a text mentions, matchable by words, stems, surname, country aliases and acronyms."""
+
+    def __init__(self, text: str) -> None:
+        ws = words(text)
+        self.tokens = {fold(w) for w in ws} | {fold(p) for w in ws for p in w.split("-")}
+        self.stems = {stem(t) for t in self.tokens}
+        self.places = place_keys_in([fold(w) for w in ws]) | place_keys_in(
+            [fold(p) for w in ws for p in w.split("-")]
+        )
+        self.acronyms = {acronym(run) for run in name_phrases(text) if len(run) >= 2}
+
+    def has(self, name: Sequence[str], document: NameIndex | None = None) -> bool:
+        """Is this name (a list of words as written) mentioned? With `document`: a distinctive part of a
+        longer name counts ('Rundle' for 'Mike Rundle') when the document names it in full."""
+        folded = [fold(w) for w in name]
+        if document is not None and len(folded) >= 2 and document.has(name):
+            if any(t in self.tokens and not common_word(t) for t in folded):
+                return True
+        if all(t in self.tokens or stem(t) in self.stems for t in folded):
+            return True
+        parts = [fold(p) for w in name for p in w.split("-")]
+        if parts != folded and all(t in self.tokens or stem(t) in self.stems for t in parts):
+            return True
+        key = place_key(" ".join(name))
+        if key and key in self.places:
+            return True
+        if any((k := place_key(p)) and k in self.places for p in parts):
+            return True
+        if len(folded) == 1 and name[0].isupper() and len(name[0]) >= 2 and folded[0] in self.acronyms:
+            return True
+        return len(folded) >= 3 and acronym(list(name)) in self.tokens
+
+
+@lru_cache(maxsize=256)
+def _index(text: str) -> NameIndex:
+    return NameIndex(text)
+
+
+def _as_written(name: Sequence[str]) -> str:
+    return " ".join(name)
+
+
+_VAGUE_QUANTITY = re.compile(r"\b(?:dozens|hundreds|thousands|millions|billions|scores|none|no one|nobody)\b", re.I)
+_QUOTED = re.compile(r"[\"“][^\"”]{2,80}[\"”]")
+
+
+def _new_names(text: str, analysis: Analysis, people: bool = False) -> list[list[str]]:
+    """Names in the text that the question does not already use (for people: not a country or demonym)."""
+    asked = {fold(w) for n in analysis.names + analysis.descriptors for w in n}
+    out = [n for n in name_phrases(text) if not {fold(w) for w in n} & asked]
+    if people:
+        out = [n for n in out if not place_key(" ".join(n))]
+    return out
+
+
+def _opens_with_asked_subject(sentence: str, a: Analysis) -> bool:
+    """The sentence's opening names nothing but what the question asks about, so the article's title
+    (its setting, e.g. the event) may supply the question's other names."""
+    head = re.split(r"[,;:]| (?:was|were|is|are|has|had|went|said)\b", sentence, maxsplit=1)[0]
+    opening = name_phrases(head)
+    asked = {fold(w) for n in a.names + a.descriptors for w in n}
+    return bool(opening) and all({fold(w) for w in n} & asked for n in opening)
+
+
+def kind_fits(text: str, analysis: Analysis) -> bool:
+    """Does the text hold an answer of the asked kind (a date, a time, a quantity, a name)?"""
+    kind = analysis.kind
+    if kind == "date":
+        return bool(date_keys(text) - analysis.dates) or (has_date(text) and not analysis.dates)
+    if kind == "time":
+        return has_time(text)
+    if kind == "number":
+        return bool(quantities(text) - analysis.numbers - years(text)) or bool(_VAGUE_QUANTITY.search(text))
+    if kind in ("person", "place"):
+        return bool(_new_names(text, analysis, people=kind == "person"))
+    if kind == "named":
+        return bool(_new_names(text, analysis)) or bool(_QUOTED.search(text)) or bool(
+            re.search(r"\b\w*[A-Za-z]\w*[/.\d]\w+\b", text)
+        )
+    return True
+
+
+def _has_target(text: str, target: Sequence[str], similarity: Similarity | None, threshold: float) -> bool:
+    """Every word of the asked-for thing is in the text, by stem or (with a similarity) by meaning."""
+    terms = set(content_terms(text))
+    cands = {w.lower() for w in words(text) if stem(w.lower()) in terms}
+    for word in target:
+        if stem(word.lower()) in terms:
+            continue
+        if similarity is None or not any(similarity(word, w) >= threshold for w in cands):
+            return False
+    return True
+
+
+_KIND_WORDS = {"date": "a date", "time": "a time", "number": "a number", "person": "a person's name",
+               "place": "a place", "named": "a name"}
+
+
+def coverage_verdict(
+    ev: Evidence, a: Analysis, similarity: Similarity | None = None, target_threshold: float = TARGET_SIMILARITY
+) -> Verdict:
+    """Positive evidence that the candidate does not answer the question, or a pass.
+
+    Mismatches: planted instructions; a name, number or date of the question that is absent from the
+    candidate (or that the article mentions only about another subject); no answer of the asked kind;
+    a count or role asked about that the candidate does not give.
+    """
+    if is_instruction(ev.answer_part or ev.text):
+        return Verdict(False, 0.0, "The closest passage gives instructions to an assistant; it is not evidence.")
+    scope = ev.text + (f"\n{ev.title}" if ev.leans or _opens_with_asked_subject(ev.answer_part or ev.text, a)
+                       else "")
+    here = _index(scope)
+    doc = _index(ev.document or scope)
+    for name in a.names:
+        if not here.has(name, doc):
+            if doc.has(name):
+                return Verdict(False, 0.0, f"The articles mention {_as_written(name)}, but not in connection "
+                               "with the rest of the question.")
+            return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")
+    for name in a.descriptors:
+        if not here.has(name) and not doc.has(name):
+            return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")
+    if ev.carried and not any(doc.has(words(c)) for c in ev.carried):
+        return Verdict(False, 0.0, "The articles do not say more about that.")
+    have = numbers(scope)
+    for n in sorted(a.numbers):
+        if n not in have:
+            return Verdict(False, 0.0, f"The articles do not give {n} in connection with the question.")
+    dates = date_keys(scope)
+    for d in sorted(a.dates):
+        if not any(have_d == d or have_d.startswith(d + "d") for have_d in dates):
+            return Verdict(False, 0.0, "The articles do not mention that date in connection with the question.")
+    if not kind_fits(ev.text, a):
+        return Verdict(False, 0.0, f"The articles do not give {_KIND_WORDS.get(a.kind, 'an answer')} for this.")
+    hard_target = a.role or (a.target_words if a.kind == "number" and a.counted else [])
+    if hard_target and not _has_target(ev.text, hard_target, similarity, target_threshold):
+        return Verdict(False, 0.0, "The articles do not give that figure or role for this subject.")
+    return Verdict(True, 1.0)
+
+
+class LexicalJudge:
+    """Deterministic and offline: names, numbers, negation and roles must agree; most content words must appear.
+
+    With a `similarity` function (the loaded MiniLM), a missing word may be matched by meaning.
+    """
+
+    def __init__(
+        self,
+        threshold: float = COVERAGE_THRESHOLD,
+        similarity: Similarity | None = None,
+        target_threshold: float = TARGET_SIMILARITY,
+    ) -> None:
         self.threshold = threshold
+        self.similarity = similarity
+        self.target_threshold = target_threshold
+
+    def covers(self, evidence: Evidence, analysis: Analysis) -> Verdict:
+        """Does the candidate evidence answer the analysed question (no positive mismatch)?"""
+        return coverage_verdict(evidence, analysis, self.similarity, self.target_threshold)
 
     def entails(self, premise: str, hypothesis: str) -> Verdict:
         """Judge one statement against its premise."""
@@ -111,11 +305,62 @@ class LexicalJudge:
         if miss := missing_entities(entities(hyp), premise):
             return Verdict(False, 0.0, f"name {miss[0]!r} is not in the passage")
         score = coverage(hyp, premise)
-        if negated(hyp) != negated(_closest_sentence(premise, hyp)):
+        closest = _closest_sentence(premise, hyp)
+        if negated(hyp) != negated(closest):
             return Verdict(False, score * 0.5, "negation differs from the passage")
+        if word := _opposite_word(hyp, closest):
+            return Verdict(False, score * 0.5, f"{word!r} contradicts the passage")
+        if _roles_swapped(hyp, closest):
+            return Verdict(False, score * 0.5, "who did what to whom differs from the passage")
         if score < self.threshold:
             return Verdict(False, score, f"only {score:.0%} of the statement's words are in the passage")
         return Verdict(True, score)
+
+
+_NEG_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "de", "mis")
+
+
+def _opposite_word(hypothesis: str, premise: str) -> str | None:
+    """A hypothesis word whose prefixed opposite the premise uses ('likely' vs 'unlikely'), or vice versa."""
+    hyp = {w.lower() for w in words(hypothesis)}
+    prem = {w.lower() for w in words(premise)}
+    for w in hyp - prem:
+        for p in _NEG_PREFIXES:
+            if (p + w) in prem or (w.startswith(p) and len(w) - len(p) >= 4 and w[len(p):] in prem):
+                return w
+    return None
+
+
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(\w+(?:ed|en|wn|ht))\s+by\b", re.I)
+
+
+def _active_roles(sentence: str) -> list[tuple[str, str, str]]:
+    """(agent, verb stem, patient) of 'A <verb> B' and 'B was <verb> by A' between two named entities."""
+    low = [w.lower() for w in words(sentence)]
+    names = set(entities(sentence))
+    idx = [i for i, w in enumerate(low) if w in names]
+    out = []
+    for i in idx:
+        for j in idx:
+            if j <= i + 1 or j - i > 8:
+                continue
+            between = [w for w in low[i + 1 : j] if w not in names]
+            verbs = [w for w in between if len(w) > 3 and w not in STOPWORDS]
+            if not verbs:
+                continue
+            passive = bool(_PASSIVE.search(" ".join(low[i : j + 1])))
+            agent, patient = (low[j], low[i]) if passive else (low[i], low[j])
+            out.append((agent, stem(verbs[-1]), patient))
+    return out
+
+
+def _roles_swapped(hypothesis: str, premise: str) -> bool:
+    """'A supported B' against a premise saying 'B supported A' (active or passive)."""
+    prem = {(a, v, p) for a, v, p in _active_roles(premise)}
+    for a, v, p in _active_roles(hypothesis):
+        if a != p and (p, v, a) in prem and (a, v, p) not in prem:
+            return True
+    return False
 
 
 class NLIJudge:
@@ -128,6 +373,10 @@ class NLIJudge:
         self.threshold = threshold
         labels = {str(v).lower(): int(k) for k, v in (self.model.config.id2label or {}).items()}
         self.entail_idx = labels.get("entailment", 1 if len(labels) <= 2 else 0)
+
+    def covers(self, evidence: Evidence, analysis: Analysis) -> Verdict:
+        """The same positive-mismatch coverage check as the lexical judge (it needs no model)."""
+        return coverage_verdict(evidence, analysis)
 
     def entails(self, premise: str, hypothesis: str) -> Verdict:
         """Entailment probability of the statement given the premise."""

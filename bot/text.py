@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from functools import lru_cache
@@ -35,22 +36,14 @@ NEGATIONS = frozenset(
     "not no never none nobody nothing neither nor cannot without n't didn't doesn't don't isn't wasn't "
     "weren't won't wouldn't hasn't haven't hadn't".split()
 )
-_NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40",
-    "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
-    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "dozen": "12",
+# Month and weekday names from the standard library, not a hand list; "may" is a month only beside a day.
+MONTHS: dict[str, int] = {
+    **{name.lower(): i for i, name in enumerate(calendar.month_name) if name},
+    **{abbr.lower(): i for i, abbr in enumerate(calendar.month_abbr) if abbr},
+    "sept": 9,
 }
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-         ("november", "nov"), ("december", "dec")]
-    )
-    for m in names
-}
-MONTH_WORDS = frozenset(_MONTHS)
+MONTH_WORDS = frozenset(MONTHS)
+WEEKDAY_WORDS = frozenset(d.lower() for d in calendar.day_name)
 _QUESTION_WORDS = frozenset("who whom whose what when where which why how is are was were do does did can could "
                             "will would should has have had".split())
 
@@ -97,32 +90,36 @@ def content_terms(text: str, drop_frame: bool = False) -> list[str]:
     return out
 
 
-def numbers(text: str) -> set[str]:
-    """Numbers as canonical digit strings: '4 billion' and 'four' included, thousands separators dropped."""
+def _digits(text: str) -> str:
+    """The text with spelled numbers as digits ('twenty-two' -> '22', 'four' -> '4'), via text2num."""
+    from text_to_num import alpha2digit
+
+    spaced = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", normalise(text))
+    return str(alpha2digit(spaced, "en", threshold=0))
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\d)(?!st\b|nd\b|rd\b|th\b)")
+
+
+@lru_cache(maxsize=16384)
+def _numbers(text: str) -> frozenset[str]:
     out: set[str] = set()
-    t = normalise(text)
-    for m in re.finditer(r"\d[\d,]*(?:\.\d+)?", t):
+    for m in _NUMBER.finditer(_digits(text)):
         raw = m.group().rstrip(",").replace(",", "")
         if raw:
             out.add(raw.rstrip("0").rstrip(".") if "." in raw else raw)
-    for w in words(t):
-        for part in w.lower().split("-"):  # "third-largest", "twenty-two"
-            if part in _NUMBER_WORDS:
-                out.add(_NUMBER_WORDS[part])
-    return out
+    return frozenset(out)
 
 
-_ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth"})
+def numbers(text: str) -> set[str]:
+    """Cardinal numbers as canonical digit strings ('104,000' -> '104000', 'four' -> '4'); ranks excluded."""
+    return set(_numbers(text))
 
 
 def quantities(text: str) -> set[str]:
-    """Numbers that can answer 'how many': digits and cardinal words, but not 'one' or ordinals."""
-    out = {n for n in re.findall(r"\d[\d,]*(?:\.\d+)?", normalise(text))}
-    for w in words(text):
-        lw = w.lower()
-        if lw in _NUMBER_WORDS and lw != "one" and lw not in _ORDINALS:
-            out.add(_NUMBER_WORDS[lw])
-    return {n.replace(",", "") for n in out}
+    """Numbers that can answer 'how many': cardinals other than a lone 'one'."""
+    spelled_one = {"1"} if re.search(r"\bone\b", text, re.I) and not re.search(r"(?<![\w.])1(?![\d.])", text) else set()
+    return numbers(text) - spelled_one
 
 
 def years(text: str) -> set[str]:
@@ -130,12 +127,58 @@ def years(text: str) -> set[str]:
     return set(re.findall(r"\b(?:18|19|20)\d\d\b", text))
 
 
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+([A-Za-z]{3,9})\.?\b")
+_MONTH_DAY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*[:.]\d)")
+_ISO_DATE = re.compile(r"\b((?:18|19|20)\d\d)-(\d\d)-(\d\d)\b")
+_RELATIVE_DAY = re.compile(
+    r"\b(?:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year)"
+    r"|earlier this (?:week|month|year)|this (?:week|month|year))\b",
+    re.I,
+)
+_TIME = re.compile(
+    r"\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}:\d\d\b|\b(?:noon|midnight|o'clock)\b"
+    r"|\b(?:morning|afternoon|evening|night)\b",
+    re.I,
+)
+
+
+def date_keys(text: str) -> set[str]:
+    """Dates mentioned, as comparable keys: 'y2019' for a year, 'm8d21' for 21 August (either order)."""
+    t = normalise(text)
+    keys = {f"y{y}" for y in years(t)}
+    for m in _ISO_DATE.finditer(t):
+        keys.add(f"m{int(m.group(2))}d{int(m.group(3))}")
+    for m in _DAY_MONTH.finditer(t):
+        if (month := MONTHS.get(m.group(2).lower())) and 1 <= int(m.group(1)) <= 31:
+            keys.add(f"m{month}d{int(m.group(1))}")
+    for w in words(t):
+        # A month on its own ("by August"): the key "m8" is met by any date in August.
+        if w[0].isupper() and w.lower() in MONTHS and len(w) > 3 and w.lower() != "may":
+            keys.add(f"m{MONTHS[w.lower()]}")
+    for m in _MONTH_DAY.finditer(t):
+        word = m.group(1)
+        month = MONTHS.get(word.lower())
+        # "may 12" is a date only when written as a month ("May 12"), not "it may 12 ..."
+        if month and 1 <= int(m.group(2)) <= 31 and (word.lower() != "may" or word[0].isupper()):
+            keys.add(f"m{month}d{int(m.group(2))}")
+    return keys
+
+
 def has_date(text: str) -> bool:
-    """Mentions a year, or a month with a day."""
-    if years(text):
+    """Mentions a date: a year, a day and month, a month, a weekday, or a relative day ('yesterday')."""
+    if date_keys(text):
         return True
-    ws = [w.lower() for w in words(text)]
-    return any(w in MONTH_WORDS and w != "may" for w in ws) and bool(re.search(r"\b\d{1,2}\b", text))
+    ws = words(text)
+    if any(w.lower() in MONTH_WORDS and w.lower() != "may" and w[0].isupper() for w in ws):
+        return True
+    if any(w.lower() in WEEKDAY_WORDS for w in ws):
+        return True
+    return bool(_RELATIVE_DAY.search(text))
+
+
+def has_time(text: str) -> bool:
+    """Mentions a time of day ('10 a.m.', '3:15 PM', 'noon')."""
+    return bool(_TIME.search(normalise(text)))
 
 
 def entities(text: str) -> list[str]:

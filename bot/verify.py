@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.draft import Claim, Span
+from bot.draft import Claim, MetaSpan, Span
 from bot.retrieve import Corpus, Passage
 from bot.support import Judge
 from bot.text import content_terms, strip_markers
@@ -65,5 +65,5 @@ def verify(sentence: Sentence, passages: Sequence[Passage], corpus: Corpus, judg
         return Claim(sentence.text, [], supported=False, note="too short to be a checkable statement")
     premise = "\n\n".join(passages[i - 1].chunk.text for i in valid)
     verdict = judge.entails(premise, sentence.text)
-    spans = [best_span(sentence.text, passages[i - 1], corpus) for i in valid]
+    spans: list[Span | MetaSpan] = [best_span(sentence.text, passages[i - 1], corpus) for i in valid]
     return Claim(sentence.text, spans, supported=verdict.supported, note=verdict.reason)

@@ -7,19 +7,26 @@ from typing import Any
 from bot.deps import Deps, Engine
 from bot.extractive import ExtractiveEngine
 from bot.retrieve import HybridRetriever
+from bot.similarity import WordSimilarity
 from bot.support import Judge, LexicalJudge, NLIJudge
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
 from vectorstore.store import Store
 
 
-def build_judge(settings: Settings) -> Judge:
-    """The configured support judge."""
+def build_judge(settings: Settings, embedder: Embedder | None = None) -> Judge:
+    """The configured support judge; with an embedder, the lexical judge also matches words by meaning."""
     if settings.judge == "nli":
         if not settings.nli_model_path:
             raise ValueError("CITEBOT_JUDGE=nli needs CITEBOT_NLI_MODEL_PATH (a local cross-encoder folder)")
         return NLIJudge(settings.nli_model_path)
-    return LexicalJudge()
+    similarity = WordSimilarity(embedder) if embedder is not None else None
+    return LexicalJudge(similarity=similarity, target_threshold=settings.target_similarity)
+
+
+def _similarity(judge: Judge) -> WordSimilarity | None:
+    sim = getattr(judge, "similarity", None)
+    return sim if isinstance(sim, WordSimilarity) else None
 
 
 def build_deps(
@@ -37,8 +44,8 @@ def build_deps(
         st.load()
         embedder = st
     bot_cfg = settings.bot
-    judge = build_judge(settings)
-    engines: dict[str, Any] = {"extractive": lambda: ExtractiveEngine(bot_cfg)}
+    judge = build_judge(settings, embedder)
+    engines: dict[str, Any] = {"extractive": lambda: ExtractiveEngine(bot_cfg, judge, embedder, _similarity(judge))}
     engines.update(_generative_engines(settings, judge, chat_model))
     return Deps(
         config=bot_cfg,

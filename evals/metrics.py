@@ -65,7 +65,7 @@ class StatementScore:
 def score_statements(answer: Answer, judge: Judge | None = None) -> list[StatementScore]:
     """ALCE recall and precision for every statement (sentence) of an answer."""
     judge = judge or LexicalJudge()
-    quotes = {c.n: c.quote for c in answer.citations}
+    quotes = {c.n: c.evidence() for c in answer.citations}
     out: list[StatementScore] = []
     for sentence in split_sentences(answer.answer):
         text = sentence.text.replace(" (unverified)", "")

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.answer import stream
 from bot.deps import Deps
-from bot.models import Answer, AnswerEvent, EngineError, QuestionError, StatusEvent
+from bot.models import Answer, AnswerEvent, Citation, EngineError, QuestionError, StatusEvent
+from bot.retrieve import Corpus
 from evals.dataset import EvalQuestion
 from evals.metrics import (
     contains_alias,
@@ -51,10 +52,7 @@ def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None) -> dict
     corpus = deps.retriever.corpus
     chunks = {c.id: c for c in corpus.chunks}
     statements = [] if ans.abstained else score_statements(ans, deps.judge)
-    invalid = [
-        c.n for c in ans.citations
-        if c.chunk_id not in retrieved or corpus.texts.get(c.doc_id, "")[c.start : c.end] != c.quote
-    ]
+    invalid = [c.n for c in ans.citations if not _valid(c, retrieved, corpus)]
     gold = [e.quote for e in q.evidence]
     row: dict[str, Any] = {
         "id": q.id, "question": q.question, "answerable": q.answerable, "answer": ans.answer,
@@ -75,6 +73,16 @@ def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None) -> dict
     }
     row["failure"] = _bucket(row, q)
     return row
+
+
+def _valid(c: Citation, retrieved: list[str], corpus: Corpus) -> bool:
+    """A text citation is a verbatim span of a retrieved chunk; a metadata one is the document's field."""
+    if c.kind == "metadata":
+        doc = corpus.docs.get(c.doc_id)
+        return doc is not None and c.field is not None and getattr(doc, c.field, None) == c.quote
+    if c.start is None or c.end is None or c.chunk_id not in retrieved:
+        return False
+    return corpus.texts.get(c.doc_id, "")[c.start : c.end] == c.quote
 
 
 def _bucket(row: dict[str, Any], q: EvalQuestion) -> str | None:

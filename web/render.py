@@ -41,11 +41,17 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
         doc = corpus.docs.get(c.doc_id)
         text = corpus.texts.get(c.doc_id, c.quote)
         meta = " · ".join(x for x in (doc.author if doc else None, doc.published if doc else None) if x)
+        if c.kind == "metadata" or c.start is None or c.end is None:
+            label = "author" if c.field == "author" else "publication date"
+            body = (f'<div class="cb-metadata">From the page\'s metadata ({label}), not the article text: '
+                    f"<strong>{esc(c.quote)}</strong></div>")
+        else:
+            body = f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end)}</blockquote>'
         cards.append(
             f'<div class="cb-card" id="cb-src-{c.n}"><div class="cb-head"><span class="cb-n">[{c.n}]</span> '
             f'<span class="cb-title">{esc(c.title)}</span></div>'
             f'<div class="cb-meta">{esc(meta) or "author and date unknown"} · {esc(c.source)}</div>'
-            f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end)}</blockquote></div>'
+            f"{body}</div>"
         )
     return '<div class="cb-sources">' + "".join(cards) + "</div>"
 

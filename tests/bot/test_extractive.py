@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from bot.answer import ABSTAIN_PREFIX, answer, stream
-from bot.extractive import asked_type, type_ok
 from bot.models import AnswerEvent, Message, StatusEvent, TokenEvent
 
-DEV_SET = Path(__file__).resolve().parents[2] / "eval" / "dev_questions.jsonl"
-
-
-def _dev_questions():
-    return [json.loads(line) for line in DEV_SET.read_text().splitlines() if line.strip()]
+# Each test answers with the real embedding model over the seeds: integration, as `make unit` promises.
+pytestmark = pytest.mark.integration
 
 
 def _norm(s: str) -> str:
@@ -25,23 +18,14 @@ def _norm(s: str) -> str:
 def assert_verbatim(ans, deps) -> None:
     texts = deps.retriever.corpus.texts
     for c in ans.citations:
+        if c.kind == "metadata":
+            assert getattr(deps.retriever.corpus.docs[c.doc_id], c.field) == c.quote
+            assert c.start is None and c.chunk_id is None
+            continue
         assert texts[c.doc_id][c.start : c.end] == c.quote
         chunk = next(ch for ch in deps.retriever.corpus.chunks if ch.id == c.chunk_id)
         assert chunk.start <= c.start and c.end <= chunk.end
         assert f"[{c.n}]" in ans.answer
-
-
-@pytest.mark.parametrize("q", _dev_questions(), ids=lambda q: q["id"])
-def test_dev_set_quality_bar(q, seeded_deps):
-    ans = answer(q["question"], q.get("history"), seeded_deps)
-    assert_verbatim(ans, seeded_deps)
-    if not q["answerable"]:
-        assert ans.abstained and not ans.citations
-        return
-    assert not ans.abstained
-    assert any(alias.lower() in ans.answer.lower() for alias in q["answers"]), ans.answer
-    gold = [_norm(e["quote"]) for e in q["evidence"]]
-    assert any(g in _norm(c.quote) or _norm(c.quote) in g for g in gold for c in ans.citations), ans.citations
 
 
 def test_every_sentence_carries_a_citation(seeded_deps):
@@ -68,11 +52,14 @@ def test_abstains_when_the_evidence_does_not_cover_the_question(question, seeded
     assert ans.answer.startswith(ABSTAIN_PREFIX)
 
 
-def test_article_metadata_questions_cite_byline_and_dateline(seeded_deps):
+def test_article_metadata_questions_cite_the_metadata_honestly(seeded_deps):
     who = answer("Who wrote the Strengthening Ties article?", [], seeded_deps)
-    assert "Liam" in who.answer and "By Liam" in who.citations[0].quote
+    assert "Liam" in who.answer
+    assert who.citations[0].kind == "metadata" and who.citations[0].field == "author"
+    assert who.citations[0].quote == "Liam"
     when = answer("When was the article about Pezeshkian's presidency published?", [], seeded_deps)
-    assert "December 29, 2024" in when.answer and "December 29, 2024" in when.citations[0].quote
+    assert "2024-12-29" in when.answer
+    assert when.citations[0].kind == "metadata" and when.citations[0].field == "published"
     assert_verbatim(who, seeded_deps)
     assert_verbatim(when, seeded_deps)
 
@@ -94,26 +81,3 @@ def test_follow_up_answer_uses_history(seeded_deps):
     ]
     ans = answer("When exactly is that visit?", history, seeded_deps)
     assert "January 17" in ans.answer
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("When did Putin return?", "date"),
-        ("In which year was Rouhani elected?", "date"),
-        ("How many troops were sent?", "number"),
-        ("What is the population of Iran in millions?", "number"),
-        ("Who is Hamidreza Azizi?", "name"),
-        ("Where did he speak?", "place"),
-        ("Which organizations does Moscow use?", "any"),
-    ],
-)
-def test_asked_type(question, kind):
-    assert asked_type(question) == kind
-
-
-def test_type_ok_ignores_pronoun_one_and_years_for_counts():
-    assert not type_ok("number", "Iran is one of the main transit routes since 2015.", "How many routes?")
-    assert type_ok("number", "Contracts worth $4 billion were signed.", "How much were they worth?")
-    assert type_ok("date", "He returned in 2012.", "When did he return?")
-    assert not type_ok("date", "He returned later.", "When did he return?")

@@ -1,0 +1,261 @@
+"""Question analysis, in one place: what kind of answer is asked for, and what the evidence must mention.
+
+The extractive engine, the support judge's coverage check and the generative engines all read the same
+`Analysis`, so a question is understood the same way wherever it is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from bot.text import (
+    MONTH_WORDS,
+    STOPWORDS,
+    WEEKDAY_WORDS,
+    content_terms,
+    date_keys,
+    normalise,
+    numbers,
+    stem,
+    words,
+)
+
+Kind = Literal["date", "time", "number", "person", "place", "named", "any"]
+MetaField = Literal["author", "published"]
+
+_AUX = frozenset(
+    "is are was were be been being do does did has have had can could will would should may might must "
+    "shall".split()
+)
+_WH = frozenset("who whom whose what which when where why how".split())
+_PREPS = frozenset("of in on at by for from to with about after before during into over under since".split())
+_ARTICLE_NOUNS = r"(?:article|story|piece|report|post|column|op-ed|feature|item|coverage)"
+_META_AUTHOR = re.compile(
+    rf"\bwho (?:wrote|authored|penned|reported|filed|bylined)\b[^?]*\b{_ARTICLE_NOUNS}\b"
+    rf"|\b(?:author|writer|reporter)s? of\b[^?]*\b{_ARTICLE_NOUNS}\b"
+    rf"|\bwho (?:is|was) the (?:author|writer|reporter)\b|\bwritten by whom\b|\bwhose byline\b",
+    re.I,
+)
+_META_DATE = re.compile(
+    rf"\b(?:when|what date|which date|what day|on what day|on which day|on what date|on which date)\b[^?]*"
+    rf"\b(?:publish|published|posted|dated|written|released|put out)\b"
+    rf"|\b(?:publication|publishing) date\b|\bdate of (?:the )?{_ARTICLE_NOUNS}\b",
+    re.I,
+)
+_ARTICLE_REF = re.compile(rf"\b{_ARTICLE_NOUNS}\b", re.I)
+_TIME_Q = re.compile(r"\b(?:what|which) time\b|\bat what hour\b|\bwhat time of day\b", re.I)
+_DATE_Q = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:when|since when|until when|by when)\b"
+    r"|\b(?:what|which) (?:year|date|day|month|decade|century)\b",
+    re.I,
+)
+_NUMBER_Q = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|large|high|tall|wide|deep|heavy|often|fast)\b"
+    r"|\bwhat (?:is|was|are|were) the (?:number|population|amount|percentage|share|size|value|cost|price|total"
+    r"|figure|count|rate|record number|length|height|area|budget)\b"
+    r"|\b(?:what|which) (?:percentage|proportion|number|amount|share|fraction)\b",
+    re.I,
+)
+_PERSON_Q = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:who|whom|whose)\b", re.I)
+_PLACE_Q = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?where\b|\b(?:which|what) (?:city|cities|country|countries|place|capital|town|region"
+    r"|state|province|district|continent|neighbourhood|neighborhood|village|location)\b",
+    re.I,
+)
+_NAMED_Q = re.compile(
+    r"\bwhat (?:is|was|are|were) (?:it|they|this|that|the [\w\s'-]{1,40}?) (?:called|named|dubbed|known as)\b"
+    r"|\bwhat (?:is|was) the name of\b|\bwhat name\b",
+    re.I,
+)
+# A sentence that addresses an assistant or a model is an instruction planted in the text, never a fact.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+    r"|\b(?:you are|you're|act as|pretend (?:to be|you are)|as an) (?:an? )?(?:ai|assistant|chatbot|language model"
+    r"|llm|bot)\b"
+    r"|\b(?:assistant|chatbot|ai model|language model|llm|system prompt)s?\b[^.]{0,80}\b(?:must|should|shall|"
+    r"will|needs? to|has to|always|never|reply|respond|answer|say|tell|state|output)\b"
+    r"|^\s*[\"“']?(?:say|reply|respond|answer|tell (?:the )?(?:user|reader)s?|output|print|write|repeat|state)"
+    r"\b[^.]{0,40}\b(?:that|with|only|exactly|the following)\b",
+    re.I,
+)
+
+
+@dataclass
+class Analysis:
+    """What a question asks for and what the evidence must mention to answer it."""
+
+    question: str
+    kind: Kind = "any"
+    meta: MetaField | None = None
+    names: list[list[str]] = field(default_factory=list)  # subject names, each a list of words as written
+    descriptors: list[list[str]] = field(default_factory=list)  # names qualifying the answer ("which US agency")
+    numbers: set[str] = field(default_factory=set)  # quantities the evidence must contain
+    dates: set[str] = field(default_factory=set)  # date keys ("y2019", "m8d21") the evidence must contain
+    count: int | None = None  # "which three firms": how many answers, not a quantity to find
+    target: list[str] = field(default_factory=list)  # stems of the asked-for thing ("observatory")
+    target_words: list[str] = field(default_factory=list)  # the same, as written
+    counted: bool = False  # the target is what "how many" counts ("how many pulsars")
+    role: list[str] = field(default_factory=list)  # "who is the chief scientist of X": the role's stems
+    terms: list[str] = field(default_factory=list)  # content stems, framing words dropped
+    about_article: bool = False
+
+    @property
+    def has_anchors(self) -> bool:
+        """Does the question name anything specific (a name, a number, a date)?"""
+        return bool(self.names or self.numbers or self.dates)
+
+
+def is_instruction(sentence: str) -> bool:
+    """Does the sentence address an assistant ('ignore previous instructions', 'say that ...')?"""
+    return bool(_INSTRUCTION.search(normalise(sentence)))
+
+
+@lru_cache(maxsize=8192)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def common_word(word: str) -> bool:
+    """Is this an everyday English word (so a capital at the start of a question does not make it a name)?"""
+    return _zipf(word.lower()) >= 3.0
+
+
+def _is_capitalised(w: str) -> bool:
+    return w[:1].isupper() or (len(w) > 1 and any(c.isupper() for c in w[1:]) and w[:1].isalpha())
+
+
+def name_phrases(text: str, capitalised_in_corpus: Callable[[str], bool] | None = None) -> list[list[str]]:
+    """Runs of capitalised words (names, acronyms), skipping a sentence-opening everyday word.
+
+    'Overall, which ...' and 'Roughly how many ...' do not name anything; 'Apple' opening a question does
+    when the articles write it capitalised.
+    """
+    out: list[list[str]] = []
+    run: list[str] = []
+    opener = True
+    for m in re.finditer(r"\S+", normalise(text)):
+        raw = m.group()
+        core = raw.strip("\"'()[]{},;:!?")
+        toks = words(core)
+        is_opener = opener
+        opener = raw.endswith((".", "?", "!", ":")) and not re.fullmatch(r"(?:[A-Za-z]\.)+", raw)
+        for w in toks:
+            lw = w.lower()
+            name_like = _is_capitalised(w) and lw not in MONTH_WORDS and lw not in WEEKDAY_WORDS
+            if name_like and (lw in STOPWORDS or lw in _WH or lw in _AUX or lw == "i"):
+                name_like = False
+            if name_like and is_opener and common_word(lw):
+                name_like = bool(capitalised_in_corpus and capitalised_in_corpus(w))
+            is_opener = False
+            if name_like:
+                run.append(w)
+            elif run:
+                out.append(run)
+                run = []
+        if raw.endswith((",", ";", ":", "?", "!", ".", ")")) or raw.startswith("(") or raw[-1:] in "\"”":
+            if run:
+                out.append(run)
+                run = []
+    if run:
+        out.append(run)
+    return out
+
+
+_ROLE_Q = re.compile(
+    r"\b(?:who|whom) (?:is|was|are|were|has been|had been) (?:the|a|an|its|their) ([a-z][a-z\s-]{1,40}?) "
+    r"(?:of|at|for|in|on|behind|to)\b",
+    re.I,
+)
+
+
+_IRREGULAR_PLURALS = frozenset("people children men women police staff data media".split())
+
+
+def _plural(word: str) -> bool:
+    return word in _IRREGULAR_PLURALS or (word.endswith("s") and not word.endswith("ss") and len(word) > 3)
+
+
+def _wh_phrase(question: str) -> tuple[list[str], int | None, bool]:
+    """The words naming the asked-for thing after which/what/how many, a count word before them, and
+    whether 'how many/much' counts them."""
+    toks = words(question)
+    low = [t.lower() for t in toks]
+    for i, t in enumerate(low):
+        start = None
+        counted = False
+        if t in ("which", "what") and i + 1 < len(low) and low[i + 1] not in _AUX:
+            start = i + 1
+        elif t == "how" and i + 1 < len(low) and low[i + 1] in ("many", "much"):
+            start, counted = i + 2, True
+        if start is None:
+            continue
+        phrase: list[str] = []
+        count = None
+        for w in toks[start : start + 5]:
+            lw = w.lower()
+            if lw in _AUX or lw in _PREPS or lw in _WH or lw in ("the", "a", "an"):
+                break
+            nums = numbers(lw)
+            if nums and not phrase and count is None and lw.isalpha():
+                count = int(next(iter(nums)))
+                continue
+            if phrase and lw.endswith("ed"):
+                break  # a past-tense verb ends the noun phrase ("which film premiered")
+            phrase.append(w)
+            if _plural(lw) and not _is_capitalised(w):
+                break  # the head noun of "how many Zephyr users lost ..." is its first plural
+        return phrase, count, counted
+    return [], None, False
+
+
+def analyse(question: str, capitalised_in_corpus: Callable[[str], bool] | None = None) -> Analysis:
+    """Analyse a question: answer kind, subject names, required numbers and dates, the asked-for thing."""
+    q = normalise(question)
+    a = Analysis(question=question)
+    if _META_AUTHOR.search(q):
+        a.meta = "author"
+    elif _META_DATE.search(q) and _ARTICLE_REF.search(q):
+        a.meta = "published"
+    a.about_article = bool(_ARTICLE_REF.search(q))
+    if _TIME_Q.search(q):
+        a.kind = "time"
+    elif _DATE_Q.search(q):
+        a.kind = "date"
+    elif _NUMBER_Q.search(q):
+        a.kind = "number"
+    elif _PERSON_Q.search(q):
+        a.kind = "person"
+    elif _PLACE_Q.search(q):
+        a.kind = "place"
+    elif _NAMED_Q.search(q):
+        a.kind = "named"
+    phrase, a.count, a.counted = _wh_phrase(q)
+    a.target_words = [w for w in phrase if w.lower() not in STOPWORDS and not _is_capitalised(w)]
+    a.target = [stem(w) for w in a.target_words]
+    if m := _ROLE_Q.search(q):
+        a.role = [w for w in words(m.group(1)) if w.lower() not in STOPWORDS]
+    # In "which US agency", "US" describes the answer, which need not repeat it; "how many" counts things
+    # named in full, so there every name is a subject.
+    descriptor_words = set() if a.counted else {w for w in phrase if _is_capitalised(w)}
+    for name in name_phrases(q, capitalised_in_corpus):
+        if set(name) <= descriptor_words:
+            a.descriptors.append(name)
+        else:
+            a.names.append(name)
+    count_word = {str(a.count)} if a.count is not None else set()
+    a.numbers = numbers(q) - count_word
+    a.dates = date_keys(q)
+    a.numbers -= {k[1:] for k in a.dates if k.startswith("y")}
+    a.numbers -= _day_numbers(a.dates)
+    a.terms = content_terms(q, drop_frame=True)
+    return a
+
+
+def _day_numbers(dates: set[str]) -> set[str]:
+    return {k.split("d", 1)[1] for k in dates if k.startswith("m") and "d" in k}
