@@ -50,10 +50,8 @@ lint: install  ## ruff
 typecheck: install  ## mypy on the packages
 	$(BIN)/mypy
 
-eval: install  ## Citation-checked evaluation on the dev set, gated like CI
-	$(BIN)/citebot eval eval/dev_questions.jsonl --out report.json --markdown report.md \
-		--min-answer_accuracy 0.9 --min-abstention_accuracy 1.0 --min-citation_precision 0.95 \
-		--min-citation_recall 0.9 --max-invalid_citation_rate 0
+eval: install  ## Citation-checked evaluation on both dev sets (seeds; ../shared news pages), gated like CI
+	BIN=$(BIN) scripts/eval-dev-sets
 
 bench: install  ## Full benchmark: writes bench.json and prints a table
 	$(BIN)/citebot bench --out bench.json

@@ -24,6 +24,7 @@ from bot.text import (
     negated,
     normalise,
     numbers,
+    ordinals,
     quantities,
     stem,
     strip_markers,
@@ -36,6 +37,9 @@ COVERAGE_THRESHOLD = 0.75
 # Below this MiniLM similarity a word is not a stand-in for the asked-for one ("exoplanets" vs "pulsars" is
 # about 0.2; "neighbours" vs "residents" about 0.5); measured on made-up pairs in tests/bot/test_support.py.
 TARGET_SIMILARITY = 0.45
+# A word replacing another of the passage keeps the meaning only when the two are near-synonyms; antonyms
+# ("rose"/"fell") share contexts, so the bar is high.
+SYNONYM_SIMILARITY = 0.75
 
 
 @dataclass(frozen=True)
@@ -291,6 +295,24 @@ class LexicalJudge:
         """Does the candidate evidence answer the analysed question (no positive mismatch)?"""
         return coverage_verdict(evidence, analysis, self.similarity, self.target_threshold)
 
+    def _substituted(self, hypothesis: str, premise: str) -> str | None:
+        """A hypothesis word standing where the premise has another word ('fell' for 'rose', 'accelerated'
+        for 'stalled'): unsupported unless the two mean the same (similarity at least SYNONYM_SIMILARITY)."""
+        hyp = [w.lower() for w in words(hypothesis)]
+        prem = [w.lower() for w in words(premise)]
+        prem_set, hyp_set = set(prem), set(hyp)
+        after = {prem[i - 1]: w for i, w in enumerate(prem) if i and w not in hyp_set}
+        for i, w in enumerate(hyp):
+            if i == 0 or w in prem_set or w in STOPWORDS or len(w) < 3:
+                continue
+            other = after.get(hyp[i - 1])
+            if other is None or other in STOPWORDS or stem(other) == stem(w):
+                continue
+            if self.similarity is not None and self.similarity(w, other) >= SYNONYM_SIMILARITY:
+                continue
+            return w
+        return None
+
     def entails(self, premise: str, hypothesis: str) -> Verdict:
         """Judge one statement against its premise."""
         hyp = strip_markers(hypothesis)
@@ -302,6 +324,8 @@ class LexicalJudge:
             return Verdict(True, 1.0)
         if miss := missing_numbers(numbers(hyp), premise):
             return Verdict(False, 0.0, f"number {miss[0]} is not in the passage")
+        if miss := sorted(ordinals(hyp) - ordinals(premise)):
+            return Verdict(False, 0.0, f"rank {miss[0]} is not in the passage")
         if miss := missing_entities(entities(hyp), premise):
             return Verdict(False, 0.0, f"name {miss[0]!r} is not in the passage")
         score = coverage(hyp, premise)
@@ -310,6 +334,8 @@ class LexicalJudge:
             return Verdict(False, score * 0.5, "negation differs from the passage")
         if word := _opposite_word(hyp, closest):
             return Verdict(False, score * 0.5, f"{word!r} contradicts the passage")
+        if word := self._substituted(hyp, closest):
+            return Verdict(False, score * 0.5, f"{word!r} replaces a different word of the passage")
         if _roles_swapped(hyp, closest):
             return Verdict(False, score * 0.5, "who did what to whom differs from the passage")
         if score < self.threshold:

@@ -116,6 +116,11 @@ def numbers(text: str) -> set[str]:
     return set(_numbers(text))
 
 
+def ordinals(text: str) -> set[str]:
+    """Ranks as digits ('second-largest' -> '2', '3rd' -> '3')."""
+    return set(re.findall(r"(?<![\w.])(\d+)(?:st|nd|rd|th)\b", _digits(text)))
+
+
 def quantities(text: str) -> set[str]:
     """Numbers that can answer 'how many': cardinals other than a lone 'one'."""
     spelled_one = {"1"} if re.search(r"\bone\b", text, re.I) and not re.search(r"(?<![\w.])1(?![\d.])", text) else set()

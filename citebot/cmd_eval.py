@@ -65,6 +65,8 @@ def evaluate(
     typer.echo(f"{'metric':28} {'value':>8}   95% CI")
     for name, v in m.items():
         typer.echo(f"{name:28} {v['value']:8.3f}   [{v['ci_low']:.3f}, {v['ci_high']:.3f}]")
+    misses = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report["misses_by_class"].items())
+    typer.echo(f"misses by class: {misses}")
     if calibrate:
         cal = report["judge_calibration"]
         typer.echo(f"{'judge_accuracy':28} {cal['accuracy']:8.3f}   ({cal['n']} labelled pairs)")

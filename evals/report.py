@@ -23,6 +23,9 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for name, m in report["metrics"].items():
         lines.append(f"| {name} | {m['value']:.3f} | {m['ci_low']:.3f} – {m['ci_high']:.3f} |")
+    if "misses_by_class" in report:
+        lines += ["", "| miss class | questions |", "|---|---:|"]
+        lines += [f"| {k.replace('_', ' ')} | {v} |" for k, v in report["misses_by_class"].items()]
     failures = [r for r in report["per_question"] if r["failure"]]
     lines += ["", f"## Failures ({len(failures)})", ""]
     if not failures:

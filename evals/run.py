@@ -24,6 +24,9 @@ from evals.metrics import (
 # The order in which a question's first failure is reported.
 BUCKETS = ("missed_abstention", "false_abstention", "invalid_citation", "wrong_answer", "uncited_statement",
            "unsupported_statement", "irrelevant_citation")
+# How answer misses are reported to people: the three ways an answer goes wrong.
+MISS_CLASSES = {"false_abstention": "false_abstention", "wrong_sentence": "wrong_answer",
+                "answered_when_it_should_have_abstained": "missed_abstention"}
 METRICS = ("answer_accuracy", "abstention_accuracy", "false_abstentions", "missed_abstentions", "citation_recall",
            "citation_precision", "evidence_recall_retrieved", "evidence_recall_cited", "invalid_citation_rate",
            "latency_p50_ms", "latency_p95_ms")
@@ -143,6 +146,7 @@ def run_eval(
         if progress:
             progress(i, len(questions))
     cfg = deps.config
+    misses = {name: sum(r["failure"] == bucket for r in rows) for name, bucket in MISS_CLASSES.items()}
     return {
         "n": len(rows),
         "dataset_sha256": dataset_sha256,
@@ -151,5 +155,6 @@ def run_eval(
                    "dense_weight": cfg.dense_weight, "lexical_weight": cfg.lexical_weight,
                    "judge": type(deps.judge).__name__, "seed": seed},
         "metrics": aggregate(rows, seed),
+        "misses_by_class": misses,
         "per_question": rows,
     }
