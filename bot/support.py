@@ -295,12 +295,12 @@ class LexicalJudge:
         """Does the candidate evidence answer the analysed question (no positive mismatch)?"""
         return coverage_verdict(evidence, analysis, self.similarity, self.target_threshold)
 
-    def _substituted(self, hypothesis: str, premise: str) -> str | None:
+    def _substituted(self, hypothesis: str, premise: str, whole: str = "") -> str | None:
         """A hypothesis word standing where the premise has another word ('fell' for 'rose', 'accelerated'
         for 'stalled'): unsupported unless the two mean the same (similarity at least SYNONYM_SIMILARITY)."""
         hyp = [w.lower() for w in words(hypothesis)]
         prem = [w.lower() for w in words(premise)]
-        prem_set, hyp_set = set(prem), set(hyp)
+        prem_set, hyp_set = set(prem) | {w.lower() for w in words(whole)}, set(hyp)
         after = {prem[i - 1]: w for i, w in enumerate(prem) if i and w not in hyp_set}
         for i, w in enumerate(hyp):
             if i == 0 or w in prem_set or w in STOPWORDS or len(w) < 3:
@@ -334,7 +334,7 @@ class LexicalJudge:
             return Verdict(False, score * 0.5, "negation differs from the passage")
         if word := _opposite_word(hyp, closest):
             return Verdict(False, score * 0.5, f"{word!r} contradicts the passage")
-        if word := self._substituted(hyp, closest):
+        if word := self._substituted(hyp, closest, premise):
             return Verdict(False, score * 0.5, f"{word!r} replaces a different word of the passage")
         if _roles_swapped(hyp, closest):
             return Verdict(False, score * 0.5, "who did what to whom differs from the passage")

@@ -28,7 +28,7 @@ def report(seeded_store_factory, real_embedder):
 
 
 def test_report_has_the_fixed_shape(report):
-    assert set(report) == {"n", "dataset_sha256", "engine", "config", "metrics", "per_question"}
+    assert set(report) == {"n", "dataset_sha256", "engine", "config", "metrics", "misses_by_class", "per_question"}
     assert report["n"] == 12 and report["engine"] == "extractive" and len(report["dataset_sha256"]) == 64
     assert set(report["metrics"]) == set(METRICS)
     for m in report["metrics"].values():
