@@ -68,5 +68,5 @@ def place_keys_in(tokens: list[str]) -> set[str]:
 
 
 def acronym(words: list[str]) -> str:
-    """Initials of the capitalised words ('Screen Actors Guild' -> 'sag')."""
+    """Initials of the capitalised words ('Harbour Pilots Guild' -> 'hpg')."""
     return "".join(w[0] for w in words if w[:1].isupper()).lower()

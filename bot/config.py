@@ -49,13 +49,13 @@ class BotConfig(BaseModel):
     )
     phrase_weight: float = Field(
         default=0.2, ge=0,
-        description="Weight of shared word pairs ('named best actors'): phrasing shared with the question marks "
+        description="Weight of shared word pairs ('opened the new bridge'): phrasing shared with the question marks "
         "the clause that answers it inside a long sentence.",
     )
     soft_match_similarity: float = Field(
         default=0.5, ge=0, le=1,
         description="MiniLM similarity above which a question word absent from a sentence counts as matched "
-        "by meaning ('noticed' ~ 'spotted'), at its similarity.",
+        "by meaning ('bought' ~ 'purchased'), at its similarity.",
     )
     target_weight: float = Field(
         default=0.1, ge=0,
@@ -85,7 +85,7 @@ class BotConfig(BaseModel):
     target_similarity: float = Field(
         default=0.45, ge=0, le=1,
         description="MiniLM similarity above which a word stands in for the counted thing or role asked about "
-        "('residents' for 'neighbours'); unrelated nouns ('pulsars' for 'exoplanets') score about 0.2.",
+        "('inhabitants' for 'locals'); unrelated nouns ('asteroids' for 'comets') score far lower.",
     )
     strict: bool = Field(
         default=True,

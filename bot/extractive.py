@@ -47,7 +47,7 @@ def leans_on_previous(sentence: str) -> bool:
         return True
     if lf in _DEFINITE and len(ws) > 1 and ws[1][0].islower() and ws[1].lower() not in ("same", "first"):
         return True
-    # "Despite an unknown cast, it beat ...": the subject pronoun follows an opening phrase.
+    # "Despite the rain, they finished ...": the subject pronoun follows an opening phrase.
     head, comma, rest = sentence.partition(",")
     return bool(comma) and len(words(head)) <= 8 and words(rest)[:1] in (["it"], ["they"], ["he"], ["she"])
 
@@ -238,7 +238,7 @@ class ExtractiveEngine:
         self, question: str, top: list[_Candidate], weights: dict[str, float]
     ) -> Callable[[str], float] | None:
         """Rarity-weighted overlap where a question word absent from the sentence may be matched by meaning
-        ('noticed' ~ 'spotted', 'split' ~ 'divided'), at its similarity, above `soft_match_similarity`."""
+        ('bought' ~ 'purchased', 'began' ~ 'started'), at its similarity, above `soft_match_similarity`."""
         sim = self.similarity
         if sim is None:
             return None
@@ -255,7 +255,7 @@ class ExtractiveEngine:
             terms = set(content_terms(text))
             index = NameIndex(text)
             for name in names:
-                if index.has(name):  # "SAG" in the sentence matches "Screen Actors Guild" in the question
+                if index.has(name):  # an acronym in the sentence matches the spelled-out name in the question
                     terms |= {stem(w.lower()) for w in name}
             got = 0.0
             for t, w in weights.items():
@@ -302,7 +302,7 @@ def analysis_names(question: str) -> list[list[str]]:
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
-    """Adjacent word pairs, not both stopwords: shared phrasing ('named best actors') marks the answer."""
+    """Adjacent word pairs, not both stopwords: shared phrasing ('opened the new bridge') marks the answer."""
     ws = [w.lower() for w in words(text)]
     return {(a, b) for a, b in zip(ws, ws[1:], strict=False) if not (a in STOPWORDS and b in STOPWORDS)}
 

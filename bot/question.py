@@ -98,7 +98,7 @@ class Analysis:
     count: int | None = None  # "which three firms": how many answers, not a quantity to find
     target: list[str] = field(default_factory=list)  # stems of the asked-for thing ("observatory")
     target_words: list[str] = field(default_factory=list)  # the same, as written
-    counted: bool = False  # the target is what "how many" counts ("how many pulsars")
+    counted: bool = False  # the target is what "how many" counts ("how many comets")
     role: list[str] = field(default_factory=list)  # "who is the chief scientist of X": the role's stems
     terms: list[str] = field(default_factory=list)  # content stems, framing words dropped
     about_article: bool = False

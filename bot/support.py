@@ -34,8 +34,8 @@ from bot.text import (
 from vectorstore.sentences import sentence_spans
 
 COVERAGE_THRESHOLD = 0.75
-# Below this MiniLM similarity a word is not a stand-in for the asked-for one ("exoplanets" vs "pulsars" is
-# about 0.2; "neighbours" vs "residents" about 0.5); measured on made-up pairs in tests/bot/test_support.py.
+# Below this MiniLM similarity a word is not a stand-in for the asked-for one (unrelated nouns score
+# far lower than stand-ins such as "inhabitants" for "locals"); see tests/bot/test_coverage.py.
 TARGET_SIMILARITY = 0.45
 # A word replacing another of the passage keeps the meaning only when the two are near-synonyms; antonyms
 # ("rose"/"fell") share contexts, so the bar is high.
@@ -148,7 +148,7 @@ class NameIndex:
 
     def has(self, name: Sequence[str], document: NameIndex | None = None) -> bool:
         """Is this name (a list of words as written) mentioned? With `document`: a distinctive part of a
-        longer name counts ('Rundle' for 'Mike Rundle') when the document names it in full."""
+        longer name counts ('Evra' for 'Tomas Evra') when the document names it in full."""
         folded = [fold(w) for w in name]
         if document is not None and len(folded) >= 2 and document.has(name):
             if any(t in self.tokens and not common_word(t) for t in folded):
