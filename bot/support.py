@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from bot.aliases import acronym, fold, place_key, place_keys_in
+from bot.polarity import denies_answer
 from bot.question import Analysis, common_word, is_instruction, name_phrases
 from bot.text import (
     STOPWORDS,
@@ -217,6 +218,12 @@ def kind_fits(text: str, analysis: Analysis) -> bool:
     return True
 
 
+def _denies(ev: Evidence, a: Analysis) -> bool:
+    answer = ev.answer_part or ev.text
+    leaned_on = ev.text[: max(0, len(ev.text) - len(answer))] if ev.leans else ""
+    return denies_answer(answer, leaned_on, a.question, set(a.terms), quantity=a.kind == "number")
+
+
 def _has_target(text: str, target: Sequence[str], similarity: Similarity | None, threshold: float) -> bool:
     """Every word of the asked-for thing is in the text, by stem or (with a similarity) by meaning."""
     terms = set(content_terms(text))
@@ -269,6 +276,8 @@ def coverage_verdict(
             return Verdict(False, 0.0, "The articles do not mention that date in connection with the question.")
     if not kind_fits(ev.text, a):
         return Verdict(False, 0.0, f"The articles do not give {_KIND_WORDS.get(a.kind, 'an answer')} for this.")
+    if (a.kind != "any" or a.target) and _denies(ev, a):
+        return Verdict(False, 0.0, "The closest passages say what did not happen, not what the question asks.")
     hard_target = a.role or (a.target_words if a.kind == "number" and a.counted else [])
     if hard_target and not _has_target(ev.text, hard_target, similarity, target_threshold):
         return Verdict(False, 0.0, "The articles do not give that figure or role for this subject.")
