@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from lemminflect import getAllLemmas
 
+from bot.config import BotConfig
 from bot.text import NEGATIONS, STOPWORDS, content_terms, normalise, words
 
 # Negation cues that say the facts are not known or not public: an honest answer, not a denial.
@@ -27,8 +28,7 @@ _CLAUSE_BREAK = re.compile(
     r"[,;:()\u2014]|\s-\s|(?<=[.!?])\s+(?=[A-Z\"'])|\b(?:but|while|whereas|although|though|however)\b", re.I
 )
 _ZERO = frozenset("no none nobody nothing neither".split())
-# How far after a negation cue its object may sit ("had not issued an official explanation").
-_SCOPE = 5
+NEGATION_SCOPE = BotConfig().negation_scope  # how far after a negation cue its object may sit
 
 
 @lru_cache(maxsize=16384)
@@ -106,7 +106,7 @@ def _noun_lemma(word: str) -> str | None:
     return nouns[0] if nouns else None
 
 
-def _denial(clause: str, quantity: bool = False) -> bool:
+def _denial(clause: str, quantity: bool = False, scope: int = NEGATION_SCOPE) -> bool:
     """Does the clause carry a negation that denies an event, rather than saying it is unknown?
 
     For a how-many question "no one" and "none" are a quantity (zero), not a denial.
@@ -115,17 +115,22 @@ def _denial(clause: str, quantity: bool = False) -> bool:
     for i, t in enumerate(toks):
         if not (t in NEGATIONS or t.endswith("n't")) or (quantity and t in _ZERO):
             continue
-        if not any(_epistemic(s) for s in toks[i + 1 : i + 1 + _SCOPE]):
+        if not any(_epistemic(s) for s in toks[i + 1 : i + 1 + scope]):
             return True
     return False
 
 
-def _affirms(clause: str, predicates: set[str], quantity: bool = False) -> bool:
-    return not _denial(clause, quantity) and any(verb_lemma(w) in predicates for w in words(clause))
+def _affirms(clause: str, predicates: set[str], quantity: bool, scope: int) -> bool:
+    return not _denial(clause, quantity, scope) and any(verb_lemma(w) in predicates for w in words(clause))
 
 
 def denies_answer(
-    answer_part: str, leaned_on: str, question: str, terms: set[str], quantity: bool = False
+    answer_part: str,
+    leaned_on: str,
+    question: str,
+    terms: set[str],
+    quantity: bool = False,
+    scope: int = NEGATION_SCOPE,
 ) -> bool:
     """Does the candidate say the question's predicate did not hold, instead of answering it?
 
@@ -137,7 +142,7 @@ def denies_answer(
         return False
     predicates = question_predicates(question)
     own = clauses(answer_part)
-    if predicates and any(_affirms(c, predicates, quantity) for c in own):
+    if predicates and any(_affirms(c, predicates, quantity, scope) for c in own):
         return False
 
     def overlap(clause: str) -> int:
@@ -149,4 +154,4 @@ def denies_answer(
     if not scored:
         return False
     top = max(overlap(c) for c in scored)
-    return any(_denial(c, quantity) for c in scored if overlap(c) == top)
+    return any(_denial(c, quantity, scope) for c in scored if overlap(c) == top)
