@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from bot.aliases import acronym, fold, place_key, place_keys_in
+from bot.aliases import acronym, city_keys_in, fold, names_a_country, place_key, place_keys_in
 from bot.config import BotConfig
 from bot.polarity import NEGATION_SCOPE, denies_answer
 from bot.question import Analysis, common_word, is_instruction, name_phrases
@@ -139,12 +139,21 @@ class NameIndex:
 
     def __init__(self, text: str) -> None:
         ws = words(text)
+        self._cities: set[str] | None = None
         self.tokens = {fold(w) for w in ws} | {fold(p) for w in ws for p in w.split("-")}
         self.stems = {stem(t) for t in self.tokens}
         self.places = place_keys_in([fold(w) for w in ws]) | place_keys_in(
             [fold(p) for w in ws for p in w.split("-")]
         )
         self.acronyms = {acronym(run) for run in name_phrases(text) if len(run) >= 2}
+        self._words = ws
+
+    @property
+    def cities(self) -> set[str]:
+        """Countries of the cities the text names (computed on first use: the city table is large)."""
+        if self._cities is None:
+            self._cities = city_keys_in([fold(w) for w in self._words])
+        return self._cities
 
     def has(self, name: Sequence[str], document: NameIndex | None = None) -> bool:
         """Is this name (a list of words as written) mentioned? With `document`: a distinctive part of a
@@ -160,6 +169,9 @@ class NameIndex:
             return True
         key = place_key(" ".join(name))
         if key and key in self.places:
+            return True
+        # A country asked about is named by one of its cities; a city asked about only by itself.
+        if key and names_a_country(" ".join(name)) and key in self.cities:
             return True
         if any((k := place_key(p)) and k in self.places for p in parts):
             return True
