@@ -20,3 +20,11 @@ class IngestConfig(BaseModel):
     seeds_dir: Path = Field(
         default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."
     )
+    html_comments: bool = Field(
+        default=True,
+        description="Keep the reader comments that trafilatura finds on HTML pages, after the article text.",
+    )
+    html_summary: bool = Field(
+        default=True,
+        description="Lead an HTML page's text with its description meta tag when the body does not contain it.",
+    )
