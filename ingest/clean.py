@@ -20,6 +20,7 @@ _WIDGET = re.compile(
       | reply(?:delete)? | antworten | view\s+comments? | (?:write|leave)\s+a\s+comment | kommentar\s+schreiben
       | (?:comments?|kommentare)(?:\s+insgesamt)?:?\s*\d*
       | comment\s+by\s+.{1,80}\d{1,2}:\d{2}.*
+      | loading\s+comments\W* | join\s+the\s+(?:conversation|discussion)
     )$""",
     re.I | re.X,
 )
@@ -44,11 +45,13 @@ _CALL_TO_ACTION = re.compile(
       | (?:mit\s+)?(?:unserem|unseren|dem)\s+newsletter\b.{0,200}
       | .{0,80}\b(?:akzeptieren\s+sie|you\s+(?:accept|agree\s+to))\s+(?:unsere|our|the)\s+
         (?:datenschutz|privacy|terms).{0,200}
+      | .{0,150}\bour\s+comment(?:ing)?\s+(?:platform|policy|section|guidelines)\b.{0,500}
       | (?:beitragsbild|titelbild|bildquelle|image\s+illustrative|photo\s+credit|image\s+credit)\b.{0,200}
     )$""",
     re.I | re.X,
 )
 _SHORT = 250
+_COMMENT_POLICY = 650  # the site's own comment rules run longer
 # "January 13, 2020 at 08:45 AM | categories: Python | View Comments": a post's meta line, cut by bars.
 _BAR = re.compile(r"\s*\|\s*")
 _AVATAR = re.compile(r"^(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,3})\s+avatar$", re.I)
@@ -87,7 +90,7 @@ def is_boilerplate(par: str) -> bool:
     """A widget, a related-links line, a short call to action, or a bar-separated line holding a widget."""
     if _WIDGET.match(par) or _RELATED.match(par):
         return True
-    if len(par) <= _SHORT and _CALL_TO_ACTION.match(par):
+    if len(par) <= (_COMMENT_POLICY if "comment" in par.lower() else _SHORT) and _CALL_TO_ACTION.match(par):
         return True
     if "|" in par and "\n" not in par and len(par) <= _SHORT:
         cells = [c for c in _BAR.split(par) if c]

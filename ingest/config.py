@@ -26,5 +26,5 @@ class IngestConfig(BaseModel):
     )
     html_summary: bool = Field(
         default=True,
-        description="Lead an HTML page's text with its description meta tag when the body does not contain it.",
+        description="Add an HTML page's description meta tag after its text when the body lacks that wording.",
     )

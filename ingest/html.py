@@ -18,7 +18,6 @@ _DESCRIPTION = re.compile(
     re.I,
 )
 _CONTENT = re.compile(r"""content\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I | re.S)
-_ELLIPSIS = ("…", "...", "[…]", "[...]")
 
 
 @dataclass
@@ -39,27 +38,43 @@ def _blocks(text: str) -> str:
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+_PRIORITY = ("og:description", "description", "twitter:description")
+_NAME = re.compile(r"""(?:name|property)\s*=\s*["']([^"']+)["']""", re.I)
+_WORD = re.compile(r"\w+")
+
+
 def page_description(html: str) -> str | None:
-    """The page's summary from its description meta tags (the longest one), unescaped."""
-    best = None
+    """The page's summary: the first og:description, else description, else twitter:description, unescaped."""
+    found: dict[str, str] = {}
     for tag in _DESCRIPTION.findall(html[:200_000]):
-        m = _CONTENT.search(tag)
-        if not m:
+        name, content = _NAME.search(tag), _CONTENT.search(tag)
+        if not name or not content:
             continue
-        text = _squash(htmllib.unescape(m.group(1) if m.group(1) is not None else m.group(2)))
-        if best is None or len(text) > len(best):
-            best = text
-    return best
+        text = _squash(htmllib.unescape(content.group(1) if content.group(1) is not None else content.group(2)))
+        found.setdefault(name.group(1).lower(), text)
+    return next((found[k] for k in _PRIORITY if found.get(k)), None)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def _is_new_summary(description: str | None, body: str) -> bool:
-    """A description worth adding: a sentence or more, not already in the body, not a cut-off copy of it."""
+    """A description worth adding: a sentence or more whose wording the body does not already carry.
+
+    Pages often reuse their lede as the description, with other quote marks, without the dateline, or cut off;
+    comparing word triples catches all three, so the lede is never stored twice.
+    """
     if not description or len(description) < 40 or " " not in description:
         return False
-    stem = description
-    for mark in _ELLIPSIS:
-        stem = stem.removesuffix(mark)
-    return _squash(stem) not in _squash(body)
+    dw = _words(description)
+    if len(dw) < 3:
+        return False
+    bw = _words(body)
+    body_triples = set(zip(bw, bw[1:], bw[2:], strict=False))
+    triples = list(zip(dw, dw[1:], dw[2:], strict=False))
+    shared = sum(t in body_triples for t in triples) / len(triples)
+    return shared < 0.5
 
 
 def extract_html(html: str, *, comments: bool = True, summary: bool = True) -> HtmlText | None:
@@ -76,8 +91,9 @@ def extract_html(html: str, *, comments: bool = True, summary: bool = True) -> H
         parts.append(_blocks(doc.comments))
     description = page_description(html) if summary else None
     if _is_new_summary(description, "\n".join(parts)):
-        # The publisher's own standfirst, verbatim from the page; many pages show it above the article.
-        parts.insert(0, str(description))
+        # The publisher's own summary, verbatim from the page. It goes after the article (before any comments)
+        # so the article's chunks, and so its retrieval, stay as they were without it.
+        parts.insert(1, str(description))
     out = HtmlText(body="\n\n".join(parts))
     if doc is None:
         return out

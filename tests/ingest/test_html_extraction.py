@@ -29,10 +29,11 @@ def _prepare(tmp_path: Path, html: str, **cfg: bool):
     return prepare(load_file(f, MB), tmp_path, IngestConfig(**cfg))
 
 
-def test_description_leads_the_text_when_the_body_lacks_it(tmp_path):
+def test_description_follows_the_article_when_the_body_lacks_it(tmp_path):
     desc = "Ecologists say cleaner water brought the otters back after forty years away."
     p = _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">'))
-    assert p.page_text.startswith(desc)
+    assert p.page_text.endswith(desc)
+    assert p.page_text.startswith("Otters return\n\nThe river council counted 0")
     assert _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">'),
                     html_summary=False).page_text.find(desc) == -1
 
@@ -45,11 +46,21 @@ def test_description_already_in_the_body_or_cut_off_is_not_repeated(tmp_path):
         assert p.page_text.count("counted 0 new otter families") == 1
 
 
-def test_page_description_picks_the_longest_and_unescapes():
-    html = ('<meta name="description" content="Short one here.">'
-            "<meta property='og:description' content='Fish &amp; otters: a longer summary of the story.'>")
-    assert page_description(html) == "Fish & otters: a longer summary of the story."
+def test_page_description_prefers_og_then_description_and_unescapes():
+    html = ('<meta name="description" content="Short one here. Short one here.">'
+            "<meta property='og:description' content='Fish &amp; otters: a summary of the story.'>")
+    assert page_description(html) == "Fish & otters: a summary of the story."
+    assert page_description('<meta name="description" content="Only this one.">') == "Only this one."
     assert page_description("<p>no meta</p>") is None
+
+
+def test_a_lede_reused_as_description_with_other_quotes_and_no_dateline_is_not_repeated(tmp_path):
+    lede = ("RIVERTON (Valley Post) - The \u201cGreen Bank\u201d project won the regional prize on Sunday, while "
+            "two schools were named runners-up.")
+    desc = ("The &quot;Green Bank&quot; project won the regional prize on Sunday, while two schools were named "
+            "runners-up.")
+    p = _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">', extra_body=f"<p>{lede}</p>"))
+    assert p.page_text.count("regional prize") == 1
 
 
 def test_header_is_kept_apart_from_the_page_text(tmp_path):
@@ -90,7 +101,10 @@ def test_boilerplate_rules_on_made_up_lines():
                  "Mit unserem Newsletter erhalten Sie jede Woche Neuigkeiten!",
                  "Mit der Anmeldung akzeptieren Sie unsere Datenschutzbestimmungen.",
                  "Beitragsbild: Ein Otter am Ufer", "Image illustrative : an otter, CC BY",
-                 "March 3, 2020 at 10:00 AM | categories: Nature | View Comments"):
+                 "March 3, 2020 at 10:00 AM | categories: Nature | View Comments", "Loading comments...",
+                 "Join the Conversation",
+                 "We welcome you to our commenting platform. Be civil; we remove abusive posts and may block users "
+                 "who break these rules, and we disclose information when the law requires it."):
         assert is_boilerplate(line), line
 
 
@@ -100,7 +114,8 @@ def test_body_sentences_that_mention_the_same_words_stay():
                  "Readers can reply to the survey until Friday.",
                  "Subscribers complained, and the paper apologised.",
                  "Read more about it in the council minutes.",
-                 "Revenue | 2020 | 2021"):
+                 "Revenue | 2020 | 2021",
+                 "The paper closed the comment section in 2019 after a flood of abuse, its editor said."):
         assert not is_boilerplate(line), line
     text = "A headline\n\nThe council will register every boat. Owners must apply by June.\n\nReply"
     assert clean_text(text).paragraphs == ["A headline", "The council will register every boat. Owners must "
