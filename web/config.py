@@ -12,3 +12,8 @@ class WebConfig(BaseModel):
     port: int = Field(default=7860, ge=1, le=65535, description="Port `citebot serve` listens on.")
     max_request_kb: int = Field(default=256, ge=1, description="Largest accepted request body, in KiB.")
     admin_token: str | None = Field(default=None, description="Token that unlocks upload-and-ingest on the page.")
+    server_url: str | None = Field(
+        default=None,
+        description="URL of a running `citebot serve` (e.g. http://127.0.0.1:7860): `citebot ask` then sends its "
+        "questions there instead of loading the model itself, so each ask is fast.",
+    )
