@@ -33,7 +33,9 @@ def serve(
         progress.close()
         typer.echo(report.summary(), err=True)
         deps.retriever.refresh()
+    from citebot.deps import build_services
+
     web = settings.web
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
-    uvicorn.run(create_app(deps, web), host=h, port=p, log_level="warning")
+    uvicorn.run(create_app(build_services(settings, deps), web), host=h, port=p, log_level="warning")

@@ -20,3 +20,8 @@ class IngestConfig(BaseModel):
     seeds_dir: Path = Field(
         default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."
     )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Where articles added from the page or the API are kept (`citebot ingest DIR --prune` "
+        "re-ingests them); default: uploads/ in CITEBOT_DATA_DIR.",
+    )

@@ -15,11 +15,13 @@ from ingest.chunk import chunk_text
 from ingest.clean import clean_text
 from ingest.config import IngestConfig
 from ingest.loaders import SUPPORTED, Loaded, LoadError, load_file, split_front_matter
+from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
 from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
-PIPELINE_VERSION = "1"
+# 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
+PIPELINE_VERSION = "2"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -126,6 +128,8 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     else:
         front, text = split_front_matter(loaded.text)
         declared = {**front, **declared}
+        if loaded.kind == "markdown":
+            text = markdown_text(text)
     cleaned = clean_text(text)
     if not cleaned.paragraphs:
         raise LoadError("no article text left after removing boilerplate")

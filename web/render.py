@@ -83,3 +83,6 @@ CSS = """
 .cb-empty { color: var(--body-text-color-subdued); }
 #cb-status { font-size: 0.8em; color: var(--body-text-color-subdued); }
 """
+
+# Clicking an [n] marker in an answer scrolls to its source card and flashes it.
+HEAD = ""

@@ -8,16 +8,18 @@ from typing import Any
 import gradio as gr
 
 from bot.answer import stream
-from bot.deps import Deps
 from bot.models import AnswerEvent, EngineError, QuestionError, TokenEvent
+from web.auth import Guard
 from web.examples import example_questions
 from web.render import answer_markdown, esc, sources_html, status_line
+from web.services import Services
 
 Outputs = tuple[list[dict[str, str]], str, str, str, list[dict[str, str]]]
 
 
-def build_ui(deps: Deps) -> gr.Blocks:
+def build_ui(services: Services, guard: Guard) -> gr.Blocks:
     """The chat page: chat, question box, examples, clear button, sources panel and a status line."""
+    deps = services.bot
 
     def respond(message: str, chat: list[dict[str, str]], history: list[dict[str, str]]) -> Iterator[Outputs]:
         corpus = deps.retriever.corpus
