@@ -233,7 +233,7 @@ def show_settings() -> None:
         typer.echo(f"{env}={value if value is not None else ''}\n    {field.description}")
 
 
-from citebot import cmd_bench, cmd_eval, cmd_serve  # noqa: E402,F401  (registers the commands)
+from citebot import cmd_bench, cmd_eval, cmd_feedback, cmd_serve  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
