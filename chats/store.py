@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
@@ -65,11 +66,15 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _rating(value: str | None) -> Rating | None:
+    return "up" if value == "up" else "down" if value == "down" else None
+
+
 def _turn(row: _TurnRow) -> Turn:
     return Turn(
         id=row.id, question=row.question, answer=row.answer, abstained=row.abstained, engine=row.engine,
         citations=[Citation.model_validate(c) for c in json.loads(row.citations)], created_at=_utc(row.created_at),
-        rating=row.rating, comment=row.comment,  # type: ignore[arg-type]
+        rating=_rating(row.rating), comment=row.comment,
     )
 
 
@@ -133,7 +138,7 @@ class ChatStore:
         with self._session() as s:
             return s.get(_ConversationRow, conversation_id) is not None
 
-    def list(self, ids: list[str] | None = None) -> list[ConversationSummary]:
+    def summaries(self, ids: list[str] | None = None) -> list[ConversationSummary]:
         """Conversations, most recently used first; only `ids` when given."""
         count = select(func.count(_TurnRow.id)).where(_TurnRow.conversation_id == _ConversationRow.id)
         query = select(_ConversationRow, count.scalar_subquery()).order_by(_ConversationRow.updated_at.desc())
@@ -149,7 +154,7 @@ class ChatStore:
         with self._session.begin() as s:
             row = self._get(s, conversation_id)
             row.title = title
-        return self.list([conversation_id])[0]
+        return self.summaries([conversation_id])[0]
 
     def delete(self, conversation_id: str) -> None:
         """Remove the conversation, its turns and their feedback."""
@@ -204,7 +209,7 @@ class ChatStore:
         return out
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Foreign keys make deletes cascade; WAL lets the page read while an answer is being saved.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")

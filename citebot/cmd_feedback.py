@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from citebot.cli import _fail, _settings, app
 
+if TYPE_CHECKING:
+    from chats.store import ChatStore
+
 feedback_app = typer.Typer(no_args_is_help=True, help="Feedback given on answers in the chat.")
 app.add_typer(feedback_app, name="feedback")
 
 
-def _chats():  # type: ignore[no-untyped-def]
+def _chats() -> ChatStore:
     from sqlalchemy.exc import SQLAlchemyError
 
     from chats.store import ChatStore

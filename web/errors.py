@@ -76,7 +76,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        return error_response(request, exc.status_code, str(exc.detail),
+                              headers=dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(QuestionError)
     async def question_error(request: Request, exc: QuestionError) -> JSONResponse:

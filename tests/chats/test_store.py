@@ -36,10 +36,10 @@ def test_list_rename_delete_cascades(tmp_path):
     a, b = store.create("A"), store.create("B")
     turn = store.add_turn(a.id, _answer("q?"))
     store.rate(a.id, turn.id, "up")
-    assert [c.id for c in store.list()] == [a.id, b.id]  # most recently used first
+    assert [c.id for c in store.summaries()] == [a.id, b.id]  # most recently used first
     assert store.rename(b.id, "Renamed").title == "Renamed"
     store.delete(a.id)
-    assert store.feedback() == [] and [c.id for c in store.list()] == [b.id]
+    assert store.feedback() == [] and [c.id for c in store.summaries()] == [b.id]
     with pytest.raises(ChatError, match="no conversation"):
         store.get(a.id)
     with pytest.raises(ChatError):
