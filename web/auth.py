@@ -47,12 +47,20 @@ class Guard:
                            "missing_api_key", _CHALLENGE)
         raise ApiError(401, "the bearer token is not valid for this server", "invalid_api_key", _CHALLENGE)
 
+    @property
+    def writes_enabled(self) -> bool:
+        """Whether an admin token is configured at all."""
+        return bool(self.config.admin_token)
+
     def admin(self, request: Request) -> None:
         """Dependency: 403 when writes are disabled, 401 without the admin token, 403 with only the read token."""
+        self.check_admin(bearer(request))
+
+    def check_admin(self, token: str | None) -> None:
+        """ApiError unless `token` is the admin token (the page's Articles tab checks the typed token here)."""
         if not self.config.admin_token:
             raise ApiError(403, "writes are disabled on this server: set CITEBOT_ADMIN_TOKEN to a secret and send "
                            "it as Authorization: Bearer <token>", "writes_disabled")
-        token = bearer(request)
         if same_token(token, self.config.admin_token):
             return
         if token is None:
