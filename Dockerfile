@@ -56,6 +56,7 @@ COPY seeds /app/seeds
 # Settings are CITEBOT_* only (`citebot settings` lists them); these are the container's defaults.
 ENV PATH=/opt/venv/bin:$PATH \
     CITEBOT_CHROMA_PATH=/data/chroma \
+    CITEBOT_DATA_DIR=/data \
     CITEBOT_SEEDS_DIR=/app/seeds \
     CITEBOT_HOST=0.0.0.0 \
     CITEBOT_PORT=7860 \

@@ -135,6 +135,20 @@ def _is_capitalised(w: str) -> bool:
     return w[:1].isupper() or (len(w) > 1 and any(c.isupper() for c in w[1:]) and w[:1].isalpha())
 
 
+_CAPS_RUN = re.compile(r"\b[A-Z]{2,}(?:[\s,]+[A-Z]{2,})+\b")
+
+
+def unshout(text: str) -> str:
+    """Lower-case shouted runs ('IGNORE THE ARTICLES'): a run of capitals holding a stopword is emphasis, not
+    an acronym or a name, so 'ARTICLES' is never reported as something the articles do not mention."""
+
+    def fix(m: re.Match[str]) -> str:
+        run = m.group()
+        return run.lower() if any(w.lower() in STOPWORDS for w in re.findall(r"[A-Z]+", run)) else run
+
+    return _CAPS_RUN.sub(fix, text)
+
+
 def name_phrases(text: str, capitalised_in_corpus: Callable[[str], bool] | None = None) -> list[list[str]]:
     """Runs of capitalised words (names, acronyms), skipping a sentence-opening everyday word.
 
@@ -144,7 +158,7 @@ def name_phrases(text: str, capitalised_in_corpus: Callable[[str], bool] | None 
     out: list[list[str]] = []
     run: list[str] = []
     opener = True
-    for m in re.finditer(r"\S+", normalise(text)):
+    for m in re.finditer(r"\S+", unshout(normalise(text))):
         raw = m.group()
         core = raw.strip("\"'()[]{},;:!?")
         toks = words(core)

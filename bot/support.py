@@ -270,12 +270,14 @@ def coverage_verdict(
                        else "")
     here = _index(scope)
     doc = _index(ev.document or scope)
-    for name in a.names:
-        if not here.has(name, doc):
-            if doc.has(name):
-                return Verdict(False, 0.0, f"The articles mention {_as_written(name)}, but not in connection "
-                               "with the rest of the question.")
+    missing = [name for name in a.names if not here.has(name, doc)]
+    # A name the articles never mention is the clearer reason, so it is reported before one they mention elsewhere.
+    for name in missing:
+        if not doc.has(name):
             return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")
+    if missing:
+        return Verdict(False, 0.0, f"The articles mention {_as_written(missing[0])}, but not in connection "
+                       "with the rest of the question.")
     for name in a.descriptors:
         if not here.has(name) and not doc.has(name):
             return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")

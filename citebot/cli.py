@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -274,12 +275,14 @@ def show_settings() -> None:
     for name, field in type(settings).model_fields.items():
         env = field.validation_alias if isinstance(field.validation_alias, str) else f"CITEBOT_{name.upper()}"
         value = getattr(settings, name)
-        if "key" in name or "token" in name:
+        if name.endswith(("_key", "_token")):  # secrets; not llm_max_tokens
             value = "***" if value else None
+        elif name == "database_url" and value:
+            value = re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", str(value))
         typer.echo(f"{env}={value if value is not None else ''}\n    {field.description}")
 
 
-from citebot import cmd_bench, cmd_eval, cmd_serve  # noqa: E402,F401  (registers the commands)
+from citebot import cmd_bench, cmd_eval, cmd_feedback, cmd_serve  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

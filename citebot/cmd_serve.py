@@ -47,8 +47,10 @@ def serve(
         progress.close()
         typer.echo(report.summary(), err=True)
         deps.retriever.refresh()
+    from citebot.deps import build_services
+
     web = settings.web
-    app_ = create_app(deps, web)
+    app_ = create_app(build_services(settings, deps), web)
     _wait(warmup)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps, Engine
 from bot.extractive import ExtractiveEngine
@@ -12,6 +12,9 @@ from bot.support import Judge, LexicalJudge, NLIJudge
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
 from vectorstore.store import Store
+
+if TYPE_CHECKING:
+    from web.services import Services
 
 
 def build_judge(settings: Settings, embedder: Embedder | None = None) -> Judge:
@@ -86,3 +89,16 @@ def _generative_engines(settings: Settings, judge: Judge, chat_model: Any) -> di
 
         out["llamacpp"] = llamacpp_engine
     return out
+
+
+def build_services(settings: Settings, deps: Deps) -> Services:
+    """The web layer's parts: the bot, the conversation store and the article library."""
+    from chats.store import ChatStore
+    from ingest.uploads import Library
+    from web.services import Services
+
+    ingest_cfg = settings.ingest
+    assert ingest_cfg.upload_dir is not None and settings.chats.database_url is not None
+    library = Library(ingest_cfg.upload_dir, deps.store, lambda: deps.embedder, ingest_cfg,
+                      batch_size=settings.embedding_batch_size)
+    return Services(bot=deps, chats=ChatStore(settings.chats.database_url), library=library)

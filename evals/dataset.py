@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from bot.models import Message
+from bot.models import Citation, Message
 
 
 class DatasetError(ValueError):
@@ -30,10 +30,21 @@ class EvalQuestion(BaseModel):
     history: list[Message] = Field(default_factory=list)
     answers: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
-    answerable: bool
+    # Null in cases exported from feedback until a person decides; such a case cannot be run yet.
+    answerable: bool | None
+    answer_given: str | None = Field(default=None, description="Feedback cases: the answer the user rated 👎.")
+    citations_given: list[Citation] = Field(default_factory=list, description="Feedback cases: its citations.")
+    engine_given: str | None = Field(default=None, description="Feedback cases: the engine that answered.")
+    comment: str | None = Field(default=None, description="Feedback cases: the user's comment.")
+    conversation_id: str | None = Field(default=None, description="Feedback cases: where it was asked.")
 
     @model_validator(mode="after")
     def _consistent(self) -> EvalQuestion:
+        if self.answerable is None:
+            raise ValueError(
+                "'answerable' is still empty: fill it in with true (and put the gold answer in 'answers', the "
+                "supporting quote in 'evidence') or false (the articles do not say)"
+            )
         if self.answerable and not self.answers:
             raise ValueError("an answerable question needs at least one gold answer")
         if not self.answerable and (self.answers or self.evidence):

@@ -28,3 +28,8 @@ class IngestConfig(BaseModel):
         default=True,
         description="Add an HTML page's description meta tag after its text when the body lacks that wording.",
     )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Where articles added from the page or the API are kept (`citebot ingest DIR --prune` "
+        "re-ingests them); default: uploads/ in CITEBOT_DATA_DIR.",
+    )

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES
 
@@ -30,7 +31,7 @@ class Loaded:
     path: Path
     raw: bytes
     text: str
-    kind: str  # "text" or "html"
+    kind: str  # "text", "markdown" or "html"
     declared: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,4 +110,5 @@ def load_file(path: Path, max_bytes: int) -> Loaded:
     text = _decode(raw, path, encoding)
     if not text.strip():
         raise LoadError("file has no text")
-    return Loaded(path=path, raw=raw, text=text, kind="html" if suffix in HTML_SUFFIXES else "text", declared=declared)
+    kind = "html" if suffix in HTML_SUFFIXES else "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
+    return Loaded(path=path, raw=raw, text=text, kind=kind, declared=declared)

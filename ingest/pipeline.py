@@ -16,10 +16,12 @@ from ingest.clean import clean_text
 from ingest.config import IngestConfig
 from ingest.html import extract_html
 from ingest.loaders import SUPPORTED, Loaded, LoadError, load_file, split_front_matter
+from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
 from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
+# 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
 PIPELINE_VERSION = "2"
 
 ProgressFn = Callable[[int, int], None]
@@ -138,6 +140,8 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
         front, text = split_front_matter(loaded.text)
         declared = {**front, **declared}
         page_text = ""
+        if loaded.kind == "markdown":
+            text = markdown_text(text)
     cleaned = clean_text(text)
     if not cleaned.paragraphs:
         raise LoadError("no article text left after removing boilerplate")

@@ -7,6 +7,7 @@ import re
 
 from bot.models import Answer
 from bot.retrieve import Corpus
+from vectorstore.store import Document
 
 CONTEXT_CHARS = 280
 
@@ -60,10 +61,10 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat bubble: escaped text with visible [n] markers; an abstention is set apart."""
+    """The chat bubble: escaped text whose [n] markers link to their source cards; an abstention is set apart."""
     if answer.abstained:
         return f"**Not in the articles.** {esc(answer.answer)}"
-    return _MARKER.sub(r"**[\1]**", esc(answer.answer))
+    return _MARKER.sub(r"[**[\1]**](#cb-src-\1)", esc(answer.answer))
 
 
 def status_line(answer: Answer) -> str:
@@ -82,4 +83,59 @@ CSS = """
 .cb-abstain { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f; padding: 8px 12px; }
 .cb-empty { color: var(--body-text-color-subdued); }
 #cb-status { font-size: 0.8em; color: var(--body-text-color-subdued); }
+.cb-flash { animation: cb-flash 1.6s ease-out; }
+@keyframes cb-flash { 0% { background: #fde68a; } 100% { background: transparent; } }
+.cb-docs { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+.cb-docs th, .cb-docs td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); }
+.cb-file-ok { color: #166534; }
+.cb-file-error { color: #b91c1c; }
+.cb-upload-result ul { margin: 4px 0 0 0; padding-left: 1em; list-style: none; }
 """
+
+# Clicking an [n] marker in an answer scrolls to its source card and flashes it, instead of following the
+# link (the chat renders links to open in a new tab).
+HEAD = """
+<script>
+document.addEventListener("click", (ev) => {
+  const link = ev.target instanceof Element ? ev.target.closest('a[href^="#cb-src-"]') : null;
+  if (!link) return;
+  const card = document.getElementById(link.getAttribute("href").slice(1));
+  if (!card) return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.classList.remove("cb-flash");
+  void card.offsetWidth;
+  card.classList.add("cb-flash");
+}, true);
+</script>
+"""
+
+
+def documents_html(docs: list[Document]) -> str:
+    """The Articles tab's table: title, author, date, source and chunks of every stored document."""
+    if not docs:
+        return '<div class="cb-empty">No articles are stored yet.</div>'
+    rows = "".join(
+        f'<tr data-doc-id="{esc(d.doc_id)}"><td class="cb-doc-title">{esc(d.title)}</td><td>{esc(d.author) or "–"}'
+        f"</td><td>{esc(d.published) or '–'}</td><td><code>{esc(d.source)}</code></td><td>{d.chunks}</td></tr>"
+        for d in docs
+    )
+    return ('<table class="cb-docs"><thead><tr><th>Title</th><th>Author</th><th>Date</th><th>Source</th>'
+            f"<th>Chunks</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def upload_html(results: list[tuple[str, str | None]], summary: str) -> str:
+    """One line per file: a tick and what happened, or a cross and the reason it was refused."""
+    items = "".join(
+        f'<li class="cb-file-ok">✓ <code>{esc(name)}</code> stored</li>' if err is None else
+        f'<li class="cb-file-error">✗ <code>{esc(name)}</code>: {esc(err)}</li>'
+        for name, err in results
+    )
+    return f'<div class="cb-upload-result"><div>{esc(summary)}</div><ul>{items}</ul></div>'
+
+
+def notice_html(message: str, ok: bool = False) -> str:
+    """A one-line success or error notice."""
+    cls = "cb-file-ok" if ok else "cb-file-error"
+    return f'<div class="{cls}">{esc(message)}</div>'

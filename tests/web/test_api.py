@@ -15,11 +15,20 @@ from web.render import answer_markdown, highlighted_passage, sources_html
 from web.server import create_app
 
 
+def services_for(settings: Settings, embedder) -> object:
+    """The web layer's parts over real Deps, with the conversation database and uploads in the data dir."""
+    from citebot.deps import build_services
+
+    return build_services(settings, build_deps(settings, embedder=embedder))
+
+
 @pytest.fixture(scope="module")
-def client(seeded_store_factory, real_embedder):
+def client(seeded_store_factory, real_embedder, tmp_path_factory):
     cfg = seeded_store_factory()
-    deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=real_embedder)
-    with TestClient(create_app(deps, WebConfig(max_request_kb=64), ui=False), raise_server_exceptions=False) as c:
+    settings = Settings(chroma_path=cfg.chroma_path, collection=cfg.collection,
+                        data_dir=tmp_path_factory.mktemp("data"))
+    app = create_app(services_for(settings, real_embedder), WebConfig(max_request_kb=64), ui=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
 
@@ -27,7 +36,9 @@ def test_ask_returns_the_cli_json_shape(client):
     r = client.post("/api/ask", json={"question": "In which year was Hassan Rouhani elected?"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"question", "answer", "abstained", "citations", "engine", "timings_ms"}
+    assert set(body) == {"question", "answer", "abstained", "citations", "engine", "timings_ms", "conversation_id",
+                         "turn_id"}
+    assert body["conversation_id"] is None and body["turn_id"] is None
     assert "2013" in body["answer"] and body["citations"][0]["n"] == 1
     Answer.model_validate(body)
 
@@ -90,8 +101,8 @@ def test_documents_health_ready_and_openapi(client):
 
 
 def test_readyz_is_503_on_an_empty_store(tmp_path, real_embedder):
-    deps = build_deps(Settings(chroma_path=tmp_path / "empty", collection="empty"), embedder=real_embedder)
-    with TestClient(create_app(deps, ui=False)) as c:
+    settings = Settings(chroma_path=tmp_path / "empty", collection="empty")
+    with TestClient(create_app(services_for(settings, real_embedder), ui=False)) as c:
         r = c.get("/readyz")
     assert r.status_code == 503 and "no documents" in r.json()["reason"]
 

@@ -1,0 +1,117 @@
+"""Request and response bodies of the JSON API (they appear in the OpenAPI document at /docs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.models import Answer, Message, QuestionError
+from bot.retrieve import Filters
+from vectorstore.store import Document
+
+
+class AskRequest(BaseModel):
+    """Body of POST /api/ask and /api/chat/stream."""
+
+    question: str = Field(description="The question, at most 8000 characters.")
+    history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    conversation_id: str | None = Field(
+        default=None, description="A stored conversation (POST /api/conversations): the server supplies its "
+        "history and records this turn. Do not send `history` with it.")
+    engine: str | None = Field(default=None, description="extractive, openai or llamacpp (default: configured).")
+    sources: list[str] = Field(default_factory=list, description="Only retrieve from these sources.")
+    published_from: str | None = Field(default=None, description="Only articles published on/after (YYYY-MM-DD).")
+    published_to: str | None = Field(default=None, description="Only articles published on/before (YYYY-MM-DD).")
+
+    def filters(self) -> Filters | None:
+        """The retrieval filters, or None; QuestionError for a bad date."""
+        if not (self.sources or self.published_from or self.published_to):
+            return None
+        try:
+            return Filters.checked(self.sources, self.published_from, self.published_to)
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from exc
+
+
+class AskResponse(Answer):
+    """The `citebot ask --json` answer, plus where it was recorded when a conversation was given."""
+
+    conversation_id: str | None = Field(default=None, description="The conversation the turn was added to.")
+    turn_id: int | None = Field(default=None, description="The recorded turn, for feedback.")
+
+
+class DocumentInfo(BaseModel):
+    """A stored document (the `citebot documents --json` shape)."""
+
+    doc_id: str
+    source: str
+    title: str
+    author: str | None
+    published: str | None
+    chunks: int
+
+    @classmethod
+    def of(cls, d: Document) -> DocumentInfo:
+        """From a manifest entry."""
+        return cls(doc_id=d.doc_id, source=d.source, title=d.title, author=d.author, published=d.published,
+                   chunks=d.chunks)
+
+
+class DocumentCounts(BaseModel):
+    """How many documents an ingest added, updated, left alone, removed or could not read."""
+
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    failed: int
+
+
+class FileFailure(BaseModel):
+    """One rejected file and why."""
+
+    path: str = Field(description="The file name as sent.")
+    error: str
+
+
+class IngestResult(BaseModel):
+    """The `citebot ingest --json` report."""
+
+    documents: DocumentCounts
+    chunks_embedded: int
+    seconds: float
+    errors: list[FileFailure]
+
+
+class PasteRequest(BaseModel):
+    """Body of POST /api/documents/text: pasted article text."""
+
+    title: str = Field(min_length=1, max_length=300, description="The article's title; also names its file.")
+    text: str = Field(min_length=1, description="The article text (Markdown allowed).")
+
+
+class Deleted(BaseModel):
+    """A removed document."""
+
+    deleted: str = Field(description="Its doc_id.")
+    source: str
+
+
+class NewConversation(BaseModel):
+    """Body of POST /api/conversations."""
+
+    title: str | None = Field(default=None, max_length=200, description="Default: the first question.")
+
+
+class Rename(BaseModel):
+    """Body of PATCH /api/conversations/{id}."""
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+class FeedbackRequest(BaseModel):
+    """Body of POST /api/conversations/{id}/turns/{turn_id}/feedback."""
+
+    rating: Literal["up", "down"] = Field(description="up for 👍, down for 👎.")
+    comment: str | None = Field(default=None, max_length=4000, description="What was wrong or right.")
