@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from bench.corpora import haystack
+from bench.overload import overload
 from bench.sections import SECTIONS, SHARED
+from bench.stats import fig, percentile
 from ingest.config import IngestConfig
 from ingest.loaders import load_file
 from ingest.pipeline import discover, ingest, prepare
@@ -36,13 +39,8 @@ DEV = ROOT / "eval" / "dev_questions.jsonl"
 Log = Callable[[str], None]
 
 
-def fig(value: float, unit: str) -> dict[str, Any]:
-    """A figure with its unit."""
-    return {"value": round(float(value), 4), "unit": unit}
-
-
 def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else 0.0
+    return percentile(values, q) if values else 0.0
 
 
 # -- 1. ingest ---------------------------------------------------------------------------------
@@ -217,13 +215,16 @@ def _free_port() -> int:
 def _post(url: str, body: dict[str, Any], timeout: float = 30) -> int:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        r.read()
-        return int(r.status)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            r.read()
+            return int(r.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
 
 
 def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, time_limit: float,
-                 log: Log) -> dict[str, Any]:
+                 log: Log, overload_clients: int = 64, overload_seconds: float = 30) -> dict[str, Any]:
     """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready."""
     import psutil
 
@@ -277,7 +278,8 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
                     q = questions[(i + j) % len(questions)]
                     t = time.perf_counter()
                     try:
-                        ok = _post(f"{base}/api/ask", {"question": q}) == 200
+                        # Load shedding (429/503 with Retry-After) is the server working as designed.
+                        ok = _post(f"{base}/api/ask", {"question": q}) in (200, 429, 503)
                     except OSError:
                         ok = False
                     with lock:
@@ -296,6 +298,12 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
                                    "p50_ms": fig(_pct(lat, 50), "ms"), "p95_ms": fig(_pct(lat, 95), "ms")}
             log(f"{n} clients: {len(lat)} requests, p50 {_pct(lat, 50):.0f} ms, p95 {_pct(lat, 95):.0f} ms, "
                 f"{errors[0]} errors")
+        if ready_s is not None:
+            o = out["overload"] = overload(base, proc.pid, overload_clients, overload_seconds, questions)
+            log(f"overload, {overload_clients} clients for {overload_seconds:g} s: {o['admitted']} admitted "
+                f"(p95 {o['admitted_p95_ms']['value']:.0f} ms), {o['rejected_503']} × 503, {o['rejected_429']} × 429, "
+                f"{o['other_statuses']} other, {o['connection_errors']} connection errors; /healthz max "
+                f"{o['healthz_max_ms']['value']:.0f} ms; RSS {o['peak_rss_mb']['value']:.0f} MB")
     finally:
         stop.set()
         proc.terminate()
@@ -341,6 +349,12 @@ TARGETS: list[Target] = [
     ("16 clients: zero errors", ("server", "clients_16", "errors"), "<=", 0.0),
     ("16 clients: p95 <= 2 s", ("server", "clients_16", "p95_ms"), "<=", 2000.0),
     ("server RSS <= 1.2 GB", ("server", "server_peak_rss_mb"), "<=", 1200.0),
+    ("overload: no 500s or other statuses", ("server", "overload", "other_statuses"), "<=", 0.0),
+    ("overload: no connection errors", ("server", "overload", "connection_errors"), "<=", 0.0),
+    ("overload: admitted p95 <= 2 s", ("server", "overload", "admitted_p95_ms"), "<=", 2000.0),
+    ("overload: RSS <= 1.2 GB", ("server", "overload", "peak_rss_mb"), "<=", 1200.0),
+    ("overload: /healthz always within 100 ms", ("server", "overload", "healthz_max_ms"), "<=", 100.0),
+    ("overload: /healthz never failed", ("server", "overload", "healthz_failures"), "<=", 0.0),
     ("serve ready <= 10 s", ("server", "serve_ready_seconds"), "<=", 10.0),
     ("warm ask via a running server <= 1 s", ("server", "warm_ask", "median_seconds"), "<=", 1.0),
     ("web extraction: with recall >= 0.975", ("extraction", "citebot", "with_recall"), ">=", 0.975),
@@ -424,7 +438,8 @@ def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...])
                                                        queries=10 if quick else 50)
         if "server" in only:
             results["server"] = bench_server(hay_cfg, [1, 4] if quick else [1, 4, 16], 4 if quick else 12,
-                                             30 if quick else 60, log)
+                                             30 if quick else 60, log, overload_clients=64,
+                                             overload_seconds=10 if quick else 30)
         if "cold" in only:
             results["cold_start"] = {"ask": bench_cold_ask(seeds_cfg, 1 if quick else 3)}
         return results

@@ -18,8 +18,9 @@ log = logging.getLogger("citebot.web")
 
 # OpenAI's error `type` for each status, so OpenAI clients raise the matching exception class.
 _OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                 404: "not_found_error", 413: "invalid_request_error", 422: "invalid_request_error",
-                 502: "api_error", 500: "api_error"}
+                 404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                 422: "invalid_request_error", 429: "rate_limit_error", 502: "api_error", 500: "api_error",
+                 503: "overloaded_error"}
 
 
 class ApiError(Exception):

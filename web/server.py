@@ -12,6 +12,7 @@ from web.api import api_router
 from web.api_chats import chats_router
 from web.auth import Guard
 from web.config import WebConfig
+from web.conformance import MethodNotAllowed, document_middleware_errors
 from web.errors import BodyLimit, install_handlers
 from web.limits import Admission, AnswerSlots, RateLimit
 from web.openai_api import openai_router
@@ -39,6 +40,8 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     app.include_router(api_router(services, guard))
     app.include_router(chats_router(services, guard))
     app.include_router(openai_router(services, guard))
+    document_middleware_errors(app, ANSWER_PATHS)
+    app.add_middleware(MethodNotAllowed, schema=app.openapi)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
