@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.corpora import haystack
+from bench.net import free_port
 from bench.overload import overload
 from bench.sections import SECTIONS, SHARED
 from bench.stats import fig, percentile
@@ -206,12 +206,6 @@ def bench_store_scale(work: Path, sizes: list[int], dim: int = 384, queries: int
 
 
 # -- 5/6. server and cold start ----------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _post(url: str, body: dict[str, Any], timeout: float = 30) -> int:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"content-type": "application/json"})
@@ -228,7 +222,7 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
     """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready."""
     import psutil
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection,
            "GRADIO_ANALYTICS_ENABLED": "False"}
     t0 = time.perf_counter()

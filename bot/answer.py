@@ -25,6 +25,7 @@ from bot.models import (
     StatusEvent,
     Timings,
     TokenEvent,
+    first_error,
 )
 from bot.question import is_instruction
 from bot.retrieve import Corpus, Filters
@@ -53,10 +54,9 @@ def validate(question: Any, history: Any, deps: Deps, engine: str | None) -> tup
     try:
         msgs = _HISTORY.validate_python(history or [])
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
+        where, msg = first_error(exc.errors())
         raise QuestionError(
-            f"history is malformed at {where or 'top level'}: {err['msg']} "
+            f"history is malformed at {where or 'top level'}: {msg} "
             "(expected a list of {\"role\": \"user\"|\"assistant\", \"content\": str})"
         ) from exc
     name = engine or deps.config.engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.config import BotConfig
 from bot.draft import Draft
@@ -33,7 +33,6 @@ class Deps:
     retriever: HybridRetriever
     judge: Judge
     engines: dict[str, Callable[[], Engine]] = field(default_factory=dict)
-    chat_model: Any = None
     _built: dict[str, Engine] = field(default_factory=dict, repr=False)
 
     def engine(self, name: str) -> Engine:

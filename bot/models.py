@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,3 +94,12 @@ class AnswerEvent(BaseModel):
 
 
 Event = TokenEvent | StatusEvent | AnswerEvent
+
+
+def first_error(errors: Sequence[Any], skip: tuple[str, ...] = ("body", "path", "query", "header")) -> tuple[str, str]:
+    """Where the first validation error is (dotted, request-part prefixes dropped) and what is wrong with it."""
+    err = errors[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and loc[0] in skip:
+        loc = loc[1:]
+    return ".".join(loc), str(err.get("msg", "is invalid")).removeprefix("Value error, ")

@@ -11,7 +11,8 @@ import Stemmer
 
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:[-'’.][A-Za-z0-9\u00c0-\u024f]+)*")
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# The one [n] citation marker pattern: "[2]" or a group "[1, 3]", with the space before it.
+MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being
@@ -58,7 +59,12 @@ def normalise(text: str) -> str:
 
 def strip_markers(text: str) -> str:
     """Remove [n] citation markers."""
-    return _MARKER.sub("", text).strip()
+    return MARKERS.sub("", text).strip()
+
+
+def marker_numbers(text: str) -> list[int]:
+    """The citation numbers of every [n] (or [n, m]) marker, in order."""
+    return [int(n) for m in MARKERS.finditer(text) for n in m.group(1).split(",")]
 
 
 def words(text: str) -> list[str]:

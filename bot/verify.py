@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.draft import Claim, MetaSpan, Span
 from bot.retrieve import Corpus, Passage
 from bot.support import Judge
-from bot.text import content_terms, strip_markers
+from bot.text import content_terms, marker_numbers, strip_markers
 from vectorstore.sentences import sentence_spans
 
 # A "sentence" such as "HACKED" can be a verbatim echo of planted text without stating anything.
 MIN_CLAIM_WORDS = 2
-_MARK = re.compile(r"\[(\d+)\]")
-_ONLY_MARKS = re.compile(r"^(?:\s*\[\d+\])+\s*[.!?]?\s*$")
+
 
 
 @dataclass
@@ -31,8 +29,8 @@ def split_sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     for a, b in sentence_spans(text):
         piece = text[a:b]
-        ids = [int(n) for n in _MARK.findall(piece)]
-        if _ONLY_MARKS.match(piece) and out:
+        ids = marker_numbers(piece)
+        if ids and not strip_markers(piece).strip(" .!?") and out:
             out[-1].ids.extend(ids)
             continue
         out.append(Sentence(strip_markers(piece), ids))

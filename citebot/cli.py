@@ -32,8 +32,10 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(f"bad setting CITEBOT_{str(first['loc'][0]).upper()}: {first['msg']}")
+        from bot.models import first_error
+
+        where, msg = first_error(exc.errors())
+        _fail(f"bad setting CITEBOT_{where.split('.')[0].upper()}: {msg}")
 
 
 def _open_store(settings: Settings, check_model: bool = True) -> Store:

@@ -63,7 +63,6 @@ def build_deps(
         retriever=HybridRetriever(store, embedder, bot_cfg),
         judge=judge,
         engines=engines,
-        chat_model=chat_model,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from bot.models import Citation, Message
+from bot.models import Citation, Message, first_error
 
 
 class DatasetError(ValueError):
@@ -76,9 +76,7 @@ def load_questions(path: Path) -> tuple[list[EvalQuestion], str]:
         try:
             q = EvalQuestion.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
+            where, msg = first_error(exc.errors())
             raise DatasetError(f"{path}:{lineno}: {where + ': ' if where else ''}{msg}") from exc
         if str(q.id) in seen:
             raise DatasetError(f"{path}:{lineno}: duplicate id {q.id!r}")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.request
 
+from bench.net import free_port
 
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port", "wait_for"]
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 120, what: str = "server") -> None:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.models import EngineError, QuestionError
+from bot.models import EngineError, QuestionError, first_error
 
 log = logging.getLogger("citebot.web")
 
@@ -37,17 +37,14 @@ class ApiError(Exception):
 def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
     """One line for the first validation error: where it is and what is wrong (400 for unreadable JSON)."""
     err = errors[0]
-    loc = [str(p) for p in err.get("loc", ())]
     if err.get("type") == "json_invalid":
         return 400, f"body is not valid JSON: {err.get('ctx', {}).get('error', err.get('msg'))}"
-    if loc and loc[0] in ("body", "path", "query", "header"):
-        loc = loc[1:]
-    where = ".".join(loc)
+    where, msg = first_error(errors)
     if not where and err.get("type") == "missing":
         return 422, "body is required: send a JSON object"
     if not where and err.get("type") in ("model_attributes_type", "dict_type", "model_type"):
         return 422, "body must be a JSON object"
-    return 422, f"{where or 'body'}: {err.get('msg', 'is invalid')}"
+    return 422, f"{where or 'body'}: {msg}"
 
 
 def error_response(request: Request, status: int, message: str, code: str | None = None,

@@ -7,6 +7,7 @@ import re
 
 from bot.models import Answer
 from bot.retrieve import Corpus
+from bot.text import MARKERS
 from vectorstore.store import Document
 
 CONTEXT_CHARS = 280
@@ -57,14 +58,19 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
     return '<div class="cb-sources">' + "".join(cards) + "</div>"
 
 
-_MARKER = re.compile(r"\[(\d+)\]")
+
 
 
 def answer_markdown(answer: Answer) -> str:
     """The chat bubble: escaped text whose [n] markers link to their source cards; an abstention is set apart."""
     if answer.abstained:
         return f"**Not in the articles.** {esc(answer.answer)}"
-    return _MARKER.sub(r"[**[\1]**](#cb-src-\1)", esc(answer.answer))
+    return MARKERS.sub(_linked, esc(answer.answer))
+
+
+def _linked(m: re.Match[str]) -> str:
+    """Each number of a marker links to its source card."""
+    return " " + " ".join(f"[**[{n.strip()}]**](#cb-src-{n.strip()})" for n in m.group(1).split(","))
 
 
 def status_line(answer: Answer) -> str:

@@ -7,7 +7,6 @@ A scripted engine at the engine seam makes each answer take a known time; everyt
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from bench.net import free_port
 from bot.draft import Draft
 from citebot.deps import build_deps, build_services
 from citebot.settings import Settings
@@ -47,12 +47,6 @@ class SlowEngine:
         yield Draft(abstain_reason="scripted")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def serve(tmp_path, hash_embedder):  # type: ignore[no-untyped-def]
     """Start a real server with a scripted engine and the given WebConfig; yields (base_url, engine)."""
@@ -65,7 +59,7 @@ def serve(tmp_path, hash_embedder):  # type: ignore[no-untyped-def]
         deps = build_deps(settings, embedder=hash_embedder)
         deps.engines["extractive"] = lambda: engine
         app = create_app(build_services(settings, deps), WebConfig(**web), ui=False)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()
         servers.append(server)
