@@ -25,6 +25,7 @@ from bot.retrieve import Corpus, Passage
 from bot.similarity import WordSimilarity
 from bot.support import Evidence, Judge, LexicalJudge, NameIndex
 from bot.text import STOPWORDS, content_terms, stem, words
+from vectorstore.articletext import parse_byline
 from vectorstore.embeddings import Embedder
 from vectorstore.store import Document
 
@@ -316,7 +317,7 @@ def is_header_line(sentence: str, doc: Document) -> bool:
     s = sentence.strip()
     if doc.title and s == doc.title.strip():
         return True
-    if doc.author and re.fullmatch(rf"By:?\s+{re.escape(doc.author)}", s, re.I):
+    if doc.author and parse_byline(s) == doc.author:
         return True
     return bool(doc.published and s == doc.published)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
 from functools import lru_cache
 
 import Stemmer
+
+from vectorstore.articletext import MONTH_WORDS, MONTHS, WEEKDAY_WORDS
+
+__all__ = ["MONTHS", "MONTH_WORDS", "WEEKDAY_WORDS"]  # re-exported: the bot reads them from here
 
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:[-'’.][A-Za-z0-9\u00c0-\u024f]+)*")
@@ -37,14 +40,6 @@ NEGATIONS = frozenset(
     "not no never none nobody nothing neither nor cannot without n't didn't doesn't don't isn't wasn't "
     "weren't won't wouldn't hasn't haven't hadn't".split()
 )
-# Month and weekday names from the standard library, not a hand list; "may" is a month only beside a day.
-MONTHS: dict[str, int] = {
-    **{name.lower(): i for i, name in enumerate(calendar.month_name) if name},
-    **{abbr.lower(): i for i, abbr in enumerate(calendar.month_abbr) if abbr},
-    "sept": 9,
-}
-MONTH_WORDS = frozenset(MONTHS)
-WEEKDAY_WORDS = frozenset(d.lower() for d in calendar.day_name)
 _QUESTION_WORDS = frozenset("who whom whose what when where which why how is are was were do does did can could "
                             "will would should has have had".split())
 

@@ -9,13 +9,9 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-_BYLINE = re.compile(
-    r"^(?i:by):?\s+(?P<name>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|der|al|bin|and|&)){0,6})\s*$"
-)
+from vectorstore.articletext import MONTH_OR_ISO_DATE, parse_byline
+
 _DATE_PREFIX = re.compile(r"^(?:published|posted|updated|date)(?:\s+on)?\s*[:\-]?\s*", re.I)
-_MONTHS = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b\d{4}-\d{2}-\d{2}\b", re.I
-)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 HEADER_PARAGRAPHS = 5
 
@@ -32,19 +28,13 @@ class Metadata:
 def parse_date(line: str) -> str | None:
     """An ISO date if the whole line is a date (e.g. 'Sunday, December 29, 2024'), else None."""
     line = _DATE_PREFIX.sub("", line.strip())
-    if len(line) > 60 or not _YEAR.search(line) or not _MONTHS.search(line):
+    if len(line) > 60 or not _YEAR.search(line) or not MONTH_OR_ISO_DATE.search(line):
         return None
     try:
         when = dateparser.parse(line, fuzzy=False, default=dt.datetime(1900, 1, 1))
     except (ValueError, OverflowError):
         return None
     return when.date().isoformat() if when else None
-
-
-def parse_byline(line: str) -> str | None:
-    """The name in a 'By Jane Doe' line."""
-    m = _BYLINE.match(line.strip())
-    return m.group("name").strip() if m else None
 
 
 def _as_date(value: Any) -> str | None:
