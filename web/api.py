@@ -88,8 +88,9 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
 
     @router.post("/documents", dependencies=admin, response_model=IngestResult,
                  responses={**_WRITE_ERRORS, 422: {"description": "No file could be ingested; `errors` says why."}})
-    async def upload(files: Annotated[list[UploadFile], File(description="One or more .txt, .md or .html files.")],
-                     ) -> JSONResponse:
+    async def upload(
+        files: Annotated[list[UploadFile], File(min_length=1, description="One or more .txt, .md or .html files.")],
+    ) -> JSONResponse:
         """Add (or replace) articles: the same checks and limits as `citebot ingest`; per-file errors in `errors`."""
         # Never more than one byte over the limit in memory: enough to know the file is too large.
         uploads = [Upload(f.filename or "", await f.read(library.max_bytes + 1), f.size) for f in files]

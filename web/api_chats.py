@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 
 from chats.models import Conversation, ConversationSummary, FeedbackItem, Turn
@@ -62,7 +62,8 @@ def chats_router(services: Services, guard: Guard) -> APIRouter:
 
     @router.post("/conversations/{conversation_id}/turns/{turn_id}/feedback", dependencies=read,
                  responses=_NOT_FOUND)
-    async def feedback(conversation_id: str, turn_id: int, req: FeedbackRequest) -> Turn:
+    async def feedback(conversation_id: str, turn_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                       req: FeedbackRequest) -> Turn:
         """Rate an answer 👍 (up) or 👎 (down), with an optional comment; a later rating replaces it."""
         return await call(chats.rate, conversation_id, turn_id, req.rating, req.comment)
 

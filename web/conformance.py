@@ -37,13 +37,13 @@ class MethodNotAllowed:
 
     def _allowed(self, path: str) -> set[str]:
         if self._paths is None:
-            self._paths = [(compile_path(p)[0], {m.upper() for m in ops})
-                           for p, ops in self.schema().get("paths", {}).items()]
-        out: set[str] = set()
+            # Literal paths first: "/api/documents/text" is that route, not "/api/documents/{doc_id}".
+            items = sorted(self.schema().get("paths", {}).items(), key=lambda kv: "{" in kv[0])
+            self._paths = [(compile_path(p)[0], {m.upper() for m in ops}) for p, ops in items]
         for regex, methods in self._paths:
             if regex.match(path):
-                out |= methods
-        return out
+                return methods
+        return set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.config import BotConfig, EngineName
 from bot.models import Answer, Message, QuestionError
 from bot.retrieve import Filters
 from vectorstore.store import Document
@@ -14,12 +15,17 @@ from vectorstore.store import Document
 class AskRequest(BaseModel):
     """Body of POST /api/ask and /api/chat/stream."""
 
-    question: str = Field(description="The question, at most 8000 characters.")
+    question: str = Field(
+        min_length=1, max_length=BotConfig().max_question_chars, pattern=r"\S",
+        description="The question: not blank, at most CITEBOT_MAX_QUESTION_CHARS characters (8000 by default).",
+    )
     history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first.")
     conversation_id: str | None = Field(
         default=None, description="A stored conversation (POST /api/conversations): the server supplies its "
         "history and records this turn. Do not send `history` with it.")
-    engine: str | None = Field(default=None, description="extractive, openai or llamacpp (default: configured).")
+    engine: EngineName | None = Field(
+        default=None, description="extractive, openai or llamacpp (default: configured); an engine this server "
+        "has not configured is a 422 saying how to enable it.")
     sources: list[str] = Field(default_factory=list, description="Only retrieve from these sources.")
     published_from: str | None = Field(default=None, description="Only articles published on/after (YYYY-MM-DD).")
     published_to: str | None = Field(default=None, description="Only articles published on/before (YYYY-MM-DD).")
