@@ -34,7 +34,7 @@ from vectorstore.config import StoreConfig
 from vectorstore.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT / "eval" / "dev_questions.jsonl"
+DEV = Path(__file__).resolve().parent.parent / "evals" / "data" / "dev_questions.jsonl"
 
 Log = Callable[[str], None]
 

@@ -21,12 +21,12 @@ def _gate(kind: str, metric: str) -> typing.Any:
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="JSONL questions (see eval/dev_questions.jsonl).")],
+    file: Annotated[Path, typer.Argument(help="JSONL questions (see evals/data/dev_questions.jsonl).")],
     engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     markdown_out: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown report here.")] = None,
     calibrate: Annotated[bool, typer.Option(help="Also report the support judge's accuracy on "
-                                                   "eval/calibration.jsonl.")] = False,
+                                                   "evals/data/calibration.jsonl.")] = False,
     min_answer_accuracy: Annotated[float | None, _gate("min", "answer_accuracy")] = None,
     min_abstention_accuracy: Annotated[float | None, _gate("min", "abstention_accuracy")] = None,
     min_citation_recall: Annotated[float | None, _gate("min", "citation_recall")] = None,

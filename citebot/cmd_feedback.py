@@ -32,7 +32,7 @@ def _chats() -> ChatStore:
 
 @feedback_app.command("export")
 def export(
-    out: Annotated[Path, typer.Option(help="Write the cases here (JSONL, the eval/dev_questions.jsonl schema).")],
+    out: Annotated[Path, typer.Option(help="Write the cases here (JSONL, the evals/data/dev_questions.jsonl schema).")],
     include_up: Annotated[bool, typer.Option("--include-up", help="Also export 👍 answers.")] = False,
 ) -> None:
     """Write 👎 answers as eval cases: fill in `answerable` (and `answers`/`evidence`), then run `citebot eval`."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.support import Judge, LexicalJudge
 
-CALIBRATION = Path(__file__).resolve().parent.parent / "eval" / "calibration.jsonl"
+CALIBRATION = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
 
 
 def load_pairs(path: Path = CALIBRATION) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-DEV_SET = ROOT / "eval" / "dev_questions.jsonl"
+DEV_SET = ROOT / "evals" / "data" / "dev_questions.jsonl"
 ARTIFACTS = ROOT / "artifacts"
 
 

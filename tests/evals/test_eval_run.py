@@ -16,7 +16,7 @@ from evals.dataset import load_questions
 from evals.report import markdown
 from evals.run import METRICS, run_eval
 
-DEV = Path(__file__).resolve().parents[2] / "eval" / "dev_questions.jsonl"
+DEV = Path(__file__).resolve().parents[2] / "evals" / "data" / "dev_questions.jsonl"
 
 
 @pytest.fixture(scope="module")
