@@ -45,5 +45,5 @@ def test_every_operation_conforms_to_the_schema(server, tmp_path):
            "--header", f"Authorization: Bearer {ADMIN}", "--request-timeout", "60"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-3000:]
-    assert "failures" not in run.stdout.splitlines()[-1] or " 0 failures" in run.stdout.splitlines()[-1]
+    assert " passed" in run.stdout  # it generated and ran cases, rather than finding nothing to test
     assert proc.poll() is None  # the fuzzing did not take the server down
