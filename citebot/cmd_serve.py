@@ -38,4 +38,6 @@ def serve(
     web = settings.web
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
-    uvicorn.run(create_app(build_services(settings, deps), web), host=h, port=p, log_level="warning")
+    # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
+    uvicorn.run(create_app(build_services(settings, deps), web), host=h, port=p, log_level="warning",
+                timeout_graceful_shutdown=5)
