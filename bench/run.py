@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.corpora import haystack
+from bench.sections import SECTIONS, SHARED
 from ingest.config import IngestConfig
 from ingest.loaders import load_file
 from ingest.pipeline import discover, ingest, prepare
@@ -31,6 +32,7 @@ from vectorstore.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "eval" / "dev_questions.jsonl"
+
 Log = Callable[[str], None]
 
 
@@ -241,6 +243,10 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
         except OSError:
             time.sleep(0.1)
     out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s")}
+    if ready_s is not None:
+        out["warm_ask"] = bench_warm_ask(base, 3)
+        log(f"serve ready in {ready_s:.1f}s; warm `citebot ask` via CITEBOT_SERVER_URL: "
+            f"{out['warm_ask']['median_seconds']['value']:.2f}s")
     questions = [q["question"] for q in _dev() if not q.get("history")]
     peak = [0]
     stop = threading.Event()
@@ -298,6 +304,19 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
     return out
 
 
+def bench_warm_ask(base_url: str, runs: int) -> dict[str, Any]:
+    """`citebot ask` from a fresh process that sends the question to a running server (CITEBOT_SERVER_URL)."""
+    env = {**os.environ, "CITEBOT_SERVER_URL": base_url}
+    cmd = [str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"]
+    subprocess.run(cmd, env=env, check=True, capture_output=True)  # the server's first answer warms its caches
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
+
+
 def bench_cold_ask(store_cfg: StoreConfig, runs: int) -> dict[str, Any]:
     """`citebot ask` from a fresh process."""
     env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection}
@@ -323,7 +342,17 @@ TARGETS: list[Target] = [
     ("16 clients: p95 <= 2 s", ("server", "clients_16", "p95_ms"), "<=", 2000.0),
     ("server RSS <= 1.2 GB", ("server", "server_peak_rss_mb"), "<=", 1200.0),
     ("serve ready <= 10 s", ("server", "serve_ready_seconds"), "<=", 10.0),
+    ("warm ask via a running server <= 1 s", ("server", "warm_ask", "median_seconds"), "<=", 1.0),
+    ("web extraction: with recall >= 0.975", ("extraction", "citebot", "with_recall"), ">=", 0.975),
+    ("web extraction: without leakage <= 0.10", ("extraction", "citebot", "without_leakage"), "<=", 0.10),
+    ("web extraction: recall above bare trafilatura's", ("extraction", "citebot", "with_recall"), ">",
+     ("extraction", "bare_trafilatura", "with_recall")),
+    ("web extraction: leakage below bare trafilatura's", ("extraction", "citebot", "without_leakage"), "<",
+     ("extraction", "bare_trafilatura", "without_leakage")),
 ]
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+}
 
 
 def _get(d: dict[str, Any], path: tuple[str, ...]) -> float | None:
@@ -342,13 +371,30 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for name, path, op, limit in TARGETS:
         value = _get(results, path)
         bound = _get(results, limit) if isinstance(limit, tuple) else limit
-        ok = None if value is None or bound is None else (value >= bound if op == ">=" else value <= bound)
+        ok = None if value is None or bound is None else _OPS[op](value, bound)
         out.append({"target": name, "value": value, "limit": bound, "pass": ok})
     return out
 
 
-def run_bench(pages: int = 150, quick: bool = False, log: Log = print) -> dict[str, Any]:
-    """Run every benchmark and return the results (the bench.json shape)."""
+def run_bench(pages: int = 150, quick: bool = False, log: Log = print, shared: Path = SHARED,
+              only: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
+    """Run the chosen benchmarks and return the results (the bench.json shape)."""
+    from bench.extraction import bench_extraction
+
+    results: dict[str, Any] = {"config": {"haystack_pages": pages, "quick": quick, "cpus": os.cpu_count(),
+                                          "sections": list(only)}}
+    if "extraction" in only:
+        extraction = bench_extraction(shared / "bench" / "web-extraction", log)
+        if extraction is not None:
+            results["extraction"] = extraction
+    if set(only) - {"extraction"}:
+        results.update(_run_store_benches(pages, quick, log, only))
+    results["targets"] = check_targets(results)
+    return results
+
+
+def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...]) -> dict[str, Any]:
+    """The benchmarks that need the model and a store: ingest first, the rest on its stores."""
     from citebot.deps import build_deps
     from citebot.settings import Settings
     from vectorstore.embeddings import SentenceTransformerEmbedder
@@ -360,25 +406,27 @@ def run_bench(pages: int = 150, quick: bool = False, log: Log = print) -> dict[s
         seeds = ROOT / "seeds"
         hay = haystack(work / "haystack", pages)
         log(f"corpora: seeds + {pages} python3.11-doc pages")
-        results: dict[str, Any] = {"config": {"haystack_pages": pages, "quick": quick, "cpus": os.cpu_count()}}
+        results: dict[str, Any] = {}
         ing = bench_ingest([seeds, hay], work, embedder, log)
         hay_cfg, quickstart = ing.pop("_stores")
         results["ingest"] = ing
         seeds_cfg = StoreConfig(chroma_path=work / "seeds-only", collection="bench")
         ingest([seeds], Store.open(seeds_cfg), lambda: embedder, IngestConfig())
         rounds = 2 if quick else 10
-        for label, cfg in (("answers_seeds", seeds_cfg), ("answers_haystack", hay_cfg)):
+        for label, cfg in (("answers_seeds", seeds_cfg), ("answers_haystack", hay_cfg)) if "answers" in only else ():
             deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=embedder)
             results[label] = bench_answers(deps, rounds)
             log(f"{label}: p50 {results[label]['p50_ms']['value']:.1f} ms, p95 {results[label]['p95_ms']['value']:.1f}")
             if label == "answers_haystack":
                 results["needle"] = bench_needle(deps, quickstart)
-        results["store_scale"] = bench_store_scale(work, [10_000] if quick else [10_000, 100_000],
-                                                   queries=10 if quick else 50)
-        results["server"] = bench_server(hay_cfg, [1, 4] if quick else [1, 4, 16], 4 if quick else 12,
-                                         30 if quick else 60, log)
-        results["cold_start"] = {"ask": bench_cold_ask(seeds_cfg, 1 if quick else 3)}
-        results["targets"] = check_targets(results)
+        if "store" in only:
+            results["store_scale"] = bench_store_scale(work, [10_000] if quick else [10_000, 100_000],
+                                                       queries=10 if quick else 50)
+        if "server" in only:
+            results["server"] = bench_server(hay_cfg, [1, 4] if quick else [1, 4, 16], 4 if quick else 12,
+                                             30 if quick else 60, log)
+        if "cold" in only:
+            results["cold_start"] = {"ask": bench_cold_ask(seeds_cfg, 1 if quick else 3)}
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)

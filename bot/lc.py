@@ -21,8 +21,9 @@ class CitebotRetriever(BaseRetriever):
     filters: Filters | None = None
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, **kwargs: Any
     ) -> list[LCDocument]:
+        """The `k` best chunks (the constructor's `k` unless `invoke(..., k=n)` overrides it)."""
         self.retriever.refresh()
         return [
             LCDocument(
@@ -34,5 +35,5 @@ class CitebotRetriever(BaseRetriever):
                     "start": p.chunk.start, "end": p.chunk.end, "score": p.score,
                 },
             )
-            for p in self.retriever.search(query, k=self.k, filters=self.filters)
+            for p in self.retriever.search(query, k=k or self.k, filters=self.filters)
         ]

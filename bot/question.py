@@ -73,7 +73,12 @@ _NAMED_Q = re.compile(
 )
 # A sentence that addresses an assistant or a model is an instruction planted in the text, never a fact.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+    r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|these|those|of)\s+){0,3}"
+    r"(?:your|my|previous|prior|above|earlier|preceding|foregoing|original|system|existing)\b[^.]{0,30}"
+    r"\b(?:instructions?|prompts?|rules|guidelines|context|messages?)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:above|before|previous|prior|you were told)\b"
+    r"|\byour (?:system|initial|hidden|original) (?:prompt|instructions|message)\b"
+    r"|\byou are now\b|\bfrom now on,? (?:you|answer|reply|respond)\b"
     r"|\b(?:you are|you're|act as|pretend (?:to be|you are)|as an) (?:an? )?(?:ai|assistant|chatbot|language model"
     r"|llm|bot)\b"
     r"|\b(?:assistant|chatbot|ai model|language model|llm|system prompt)s?\b[^.]{0,80}\b(?:must|should|shall|"

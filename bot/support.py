@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from bot.aliases import acronym, fold, place_key, place_keys_in
+from bot.aliases import acronym, city_keys_in, fold, names_a_country, place_key, place_keys_in
+from bot.config import BotConfig
+from bot.polarity import NEGATION_SCOPE, denies_answer
 from bot.question import Analysis, common_word, is_instruction, name_phrases
 from bot.text import (
     STOPWORDS,
@@ -33,13 +35,11 @@ from bot.text import (
 )
 from vectorstore.sentences import sentence_spans
 
-COVERAGE_THRESHOLD = 0.75
-# Below this MiniLM similarity a word is not a stand-in for the asked-for one (unrelated nouns score
-# far lower than stand-ins such as "inhabitants" for "locals"); see tests/bot/test_coverage.py.
-TARGET_SIMILARITY = 0.45
-# A word replacing another of the passage keeps the meaning only when the two are near-synonyms; antonyms
-# ("rose"/"fell") share contexts, so the bar is high.
-SYNONYM_SIMILARITY = 0.75
+# The judge's defaults are BotConfig's (each field's description says why it has its value).
+_DEFAULTS = BotConfig()
+COVERAGE_THRESHOLD = _DEFAULTS.coverage_threshold
+TARGET_SIMILARITY = _DEFAULTS.target_similarity
+SYNONYM_SIMILARITY = _DEFAULTS.synonym_similarity
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,21 @@ class NameIndex:
 
     def __init__(self, text: str) -> None:
         ws = words(text)
+        self._cities: set[str] | None = None
         self.tokens = {fold(w) for w in ws} | {fold(p) for w in ws for p in w.split("-")}
         self.stems = {stem(t) for t in self.tokens}
         self.places = place_keys_in([fold(w) for w in ws]) | place_keys_in(
             [fold(p) for w in ws for p in w.split("-")]
         )
         self.acronyms = {acronym(run) for run in name_phrases(text) if len(run) >= 2}
+        self._words = ws
+
+    @property
+    def cities(self) -> set[str]:
+        """Countries of the cities the text names (computed on first use: the city table is large)."""
+        if self._cities is None:
+            self._cities = city_keys_in([fold(w) for w in self._words])
+        return self._cities
 
     def has(self, name: Sequence[str], document: NameIndex | None = None) -> bool:
         """Is this name (a list of words as written) mentioned? With `document`: a distinctive part of a
@@ -160,6 +169,9 @@ class NameIndex:
             return True
         key = place_key(" ".join(name))
         if key and key in self.places:
+            return True
+        # A country asked about is named by one of its cities; a city asked about only by itself.
+        if key and names_a_country(" ".join(name)) and key in self.cities:
             return True
         if any((k := place_key(p)) and k in self.places for p in parts):
             return True
@@ -217,6 +229,12 @@ def kind_fits(text: str, analysis: Analysis) -> bool:
     return True
 
 
+def _denies(ev: Evidence, a: Analysis, scope: int) -> bool:
+    answer = ev.answer_part or ev.text
+    leaned_on = ev.text[: max(0, len(ev.text) - len(answer))] if ev.leans else ""
+    return denies_answer(answer, leaned_on, a.question, set(a.terms), quantity=a.kind == "number", scope=scope)
+
+
 def _has_target(text: str, target: Sequence[str], similarity: Similarity | None, threshold: float) -> bool:
     """Every word of the asked-for thing is in the text, by stem or (with a similarity) by meaning."""
     terms = set(content_terms(text))
@@ -234,7 +252,11 @@ _KIND_WORDS = {"date": "a date", "time": "a time", "number": "a number", "person
 
 
 def coverage_verdict(
-    ev: Evidence, a: Analysis, similarity: Similarity | None = None, target_threshold: float = TARGET_SIMILARITY
+    ev: Evidence,
+    a: Analysis,
+    similarity: Similarity | None = None,
+    target_threshold: float = TARGET_SIMILARITY,
+    negation_scope: int = NEGATION_SCOPE,
 ) -> Verdict:
     """Positive evidence that the candidate does not answer the question, or a pass.
 
@@ -271,6 +293,8 @@ def coverage_verdict(
             return Verdict(False, 0.0, "The articles do not mention that date in connection with the question.")
     if not kind_fits(ev.text, a):
         return Verdict(False, 0.0, f"The articles do not give {_KIND_WORDS.get(a.kind, 'an answer')} for this.")
+    if (a.kind != "any" or a.target) and _denies(ev, a, negation_scope):
+        return Verdict(False, 0.0, "The closest passages say what did not happen, not what the question asks.")
     hard_target = a.role or (a.target_words if a.kind == "number" and a.counted else [])
     if hard_target and not _has_target(ev.text, hard_target, similarity, target_threshold):
         return Verdict(False, 0.0, "The articles do not give that figure or role for this subject.")
@@ -288,18 +312,22 @@ class LexicalJudge:
         threshold: float = COVERAGE_THRESHOLD,
         similarity: Similarity | None = None,
         target_threshold: float = TARGET_SIMILARITY,
+        synonym_similarity: float = SYNONYM_SIMILARITY,
+        negation_scope: int = NEGATION_SCOPE,
     ) -> None:
         self.threshold = threshold
         self.similarity = similarity
         self.target_threshold = target_threshold
+        self.synonym_similarity = synonym_similarity
+        self.negation_scope = negation_scope
 
     def covers(self, evidence: Evidence, analysis: Analysis) -> Verdict:
         """Does the candidate evidence answer the analysed question (no positive mismatch)?"""
-        return coverage_verdict(evidence, analysis, self.similarity, self.target_threshold)
+        return coverage_verdict(evidence, analysis, self.similarity, self.target_threshold, self.negation_scope)
 
     def _substituted(self, hypothesis: str, premise: str, whole: str = "") -> str | None:
         """A hypothesis word standing where the premise has another word ('fell' for 'rose', 'accelerated'
-        for 'stalled'): unsupported unless the two mean the same (similarity at least SYNONYM_SIMILARITY)."""
+        for 'stalled'): unsupported unless the two mean the same (similarity at least synonym_similarity)."""
         hyp = [w.lower() for w in words(hypothesis)]
         prem = [w.lower() for w in words(premise)]
         prem_set, hyp_set = set(prem) | {w.lower() for w in words(whole)}, set(hyp)
@@ -310,7 +338,7 @@ class LexicalJudge:
             other = after.get(hyp[i - 1])
             if other is None or other in STOPWORDS or stem(other) == stem(w):
                 continue
-            if self.similarity is not None and self.similarity(w, other) >= SYNONYM_SIMILARITY:
+            if self.similarity is not None and self.similarity(w, other) >= self.synonym_similarity:
                 continue
             return w
         return None

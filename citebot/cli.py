@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -15,6 +15,7 @@ from citebot.settings import Settings
 if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.models import Answer
+    from vectorstore.embeddings import Embedder
     from vectorstore.store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -103,13 +104,14 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
                    f"{r['author'] or '-'}  {r['title']}")
 
 
-def _deps_or_fail(settings: Settings, require_documents: bool = True) -> Deps:
+def _deps_or_fail(settings: Settings, require_documents: bool = True, *, store: Store | None = None,
+                  embedder: Embedder | None = None) -> Deps:
     from citebot.deps import build_deps
     from vectorstore.embeddings import EmbeddingError
     from vectorstore.store import StoreError
 
     try:
-        deps = build_deps(settings)
+        deps = build_deps(settings, store=store, embedder=embedder)
     except (StoreError, EmbeddingError, ValueError) as exc:
         _fail(str(exc))
     if require_documents and not deps.retriever.corpus.docs:
@@ -139,7 +141,14 @@ def ask(
     published_from: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
     published_to: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
 ) -> None:
-    """Answer one question (or a stream of JSON lines) with cited passages."""
+    """Answer one question (or a stream of JSON lines) with cited passages.
+
+    With CITEBOT_SERVER_URL set, questions go to that running `citebot serve`, which keeps the model loaded.
+    """
+    settings = _settings()
+    if settings.server_url:
+        _ask_remote(settings.server_url, question, as_json, jsonl, engine, source, published_from, published_to)
+        return
     from bot.answer import answer, validate
     from bot.models import EngineError, QuestionError
     from bot.retrieve import Filters
@@ -151,7 +160,6 @@ def ask(
         except ValueError as exc:
             _fail(str(exc))
 
-    settings = _settings()
     if jsonl:
         deps = _deps_or_fail(settings)
         _ask_jsonl(deps, engine)
@@ -165,6 +173,44 @@ def ask(
     except (QuestionError, EngineError) as exc:
         _fail(str(exc))
     _print_answer(ans, as_json)
+
+
+def _ask_remote(url: str, question: str | None, as_json: bool, jsonl: bool, engine: str | None,
+                source: list[str] | None, published_from: str | None, published_to: str | None) -> None:
+    from bot.models import Answer
+    from citebot.remote import RemoteError, ask_remote
+
+    def body(q: Any, history: Any = None, eng: str | None = engine) -> dict[str, Any]:
+        out: dict[str, Any] = {"question": q, "history": history or [], "sources": source or [],
+                               "published_from": published_from, "published_to": published_to}
+        return {**out, "engine": eng} if eng else out
+
+    if not jsonl:
+        if question is None:
+            _fail("give a QUESTION, or --jsonl to read questions from stdin")
+        try:
+            _print_answer(Answer.model_validate(ask_remote(url, body(question))), as_json)
+        except RemoteError as exc:
+            _fail(str(exc))
+        return
+    failed = False
+    for lineno, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        item: Any = None
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            out = ask_remote(url, body(item.get("question"), item.get("history"), item.get("engine", engine)))
+            typer.echo(json.dumps({"id": item["id"], **out} if "id" in item else out, ensure_ascii=False))
+        except (ValueError, RemoteError) as exc:
+            failed = True
+            err = {"id": item.get("id")} if isinstance(item, dict) and "id" in item else {}
+            typer.echo(json.dumps({**err, "error": f"line {lineno}: {exc}"}))
+        sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
 
 
 def _ask_jsonl(deps: Deps, engine: str | None) -> None:

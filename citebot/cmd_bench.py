@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from bench.sections import SECTIONS, SHARED
 from citebot.cli import app
 
 
@@ -16,12 +17,22 @@ def bench(
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("bench.json"),
     pages: Annotated[int, typer.Option(help="Haystack size: python3.11-doc HTML pages.")] = 150,
     quick: Annotated[bool, typer.Option(help="A small, fast run (CI keeps it from rotting).")] = False,
+    shared: Annotated[Path, typer.Option(help="The shared folder holding bench/web-extraction/ (read in place).")]
+    = SHARED,
+    only: Annotated[str, typer.Option(help=f"Comma-separated sections to run, of: {', '.join(SECTIONS)}. "
+                                      "Every section but extraction also runs the ingest one.")]
+    = ",".join(SECTIONS),
 ) -> None:
-    """Ingest, answer, needle, store-scale, server and cold-start benchmarks against the baselines."""
+    """Web-extraction, ingest, answer, needle, store-scale, server and cold-start benchmarks against the baselines."""
     from bench.run import run_bench, table
 
+    chosen = tuple(s.strip() for s in only.split(",") if s.strip())
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        raise typer.BadParameter(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}",
+                                 param_hint="--only")
     results = run_bench(pages=10 if quick and pages == 150 else pages, quick=quick,
-                        log=lambda m: typer.echo(m, err=True))
+                        log=lambda m: typer.echo(m, err=True), shared=shared, only=chosen)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     md = table(results)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from citebot.cli import _deps_or_fail, _settings, app
+from citebot.cli import _deps_or_fail, _fail, _open_store, _settings, app
+
+if TYPE_CHECKING:
+    from citebot.warmup import ModelWarmup
 
 
 @app.command()
@@ -19,12 +22,23 @@ def serve(
     import uvicorn
 
     from citebot.progress import Progress
+    from citebot.warmup import ModelWarmup
     from ingest.pipeline import ingest
-    from web.server import create_app
+    from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
 
     settings = _settings()
-    deps = _deps_or_fail(settings, require_documents=not ingest_if_empty)
+    try:
+        embedder = SentenceTransformerEmbedder.from_config(settings.store)
+    except EmbeddingError as exc:
+        _fail(str(exc))
+    # The model loads on a thread while this one opens the store, imports Gradio and builds the page.
+    warmup = ModelWarmup(embedder).start()
+    from web.server import create_app
+
+    store = _open_store(settings)
+    deps = _deps_or_fail(settings, require_documents=not ingest_if_empty, store=store, embedder=embedder)
     if ingest_if_empty and not deps.store.documents():
+        _wait(warmup)
         seeds = settings.seeds_dir
         typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)
         progress = Progress("embedding", unit="chunks")
@@ -36,8 +50,18 @@ def serve(
     from citebot.deps import build_services
 
     web = settings.web
+    app_ = create_app(build_services(settings, deps), web)
+    _wait(warmup)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
-    uvicorn.run(create_app(build_services(settings, deps), web), host=h, port=p, log_level="warning",
-                timeout_graceful_shutdown=5)
+    uvicorn.run(app_, host=h, port=p, log_level="warning", timeout_graceful_shutdown=5)
+
+
+def _wait(warmup: ModelWarmup) -> None:
+    from vectorstore.embeddings import EmbeddingError
+
+    try:
+        warmup.wait()
+    except EmbeddingError as exc:
+        _fail(str(exc))

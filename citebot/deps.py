@@ -22,9 +22,15 @@ def build_judge(settings: Settings, embedder: Embedder | None = None) -> Judge:
     if settings.judge == "nli":
         if not settings.nli_model_path:
             raise ValueError("CITEBOT_JUDGE=nli needs CITEBOT_NLI_MODEL_PATH (a local cross-encoder folder)")
-        return NLIJudge(settings.nli_model_path)
+        return NLIJudge(settings.nli_model_path, threshold=settings.nli_threshold)
     similarity = WordSimilarity(embedder) if embedder is not None else None
-    return LexicalJudge(similarity=similarity, target_threshold=settings.target_similarity)
+    return LexicalJudge(
+        threshold=settings.coverage_threshold,
+        similarity=similarity,
+        target_threshold=settings.target_similarity,
+        synonym_similarity=settings.synonym_similarity,
+        negation_scope=settings.negation_scope,
+    )
 
 
 def _similarity(judge: Judge) -> WordSimilarity | None:

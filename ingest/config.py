@@ -20,6 +20,14 @@ class IngestConfig(BaseModel):
     seeds_dir: Path = Field(
         default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."
     )
+    html_comments: bool = Field(
+        default=True,
+        description="Keep the reader comments that trafilatura finds on HTML pages, after the article text.",
+    )
+    html_summary: bool = Field(
+        default=True,
+        description="Add an HTML page's description meta tag after its text when the body lacks that wording.",
+    )
     upload_dir: Path | None = Field(
         default=None,
         description="Where articles added from the page or the API are kept (`citebot ingest DIR --prune` "

@@ -14,6 +14,7 @@ from typing import Any
 from ingest.chunk import chunk_text
 from ingest.clean import clean_text
 from ingest.config import IngestConfig
+from ingest.html import extract_html
 from ingest.loaders import SUPPORTED, Loaded, LoadError, load_file, split_front_matter
 from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
@@ -41,6 +42,8 @@ class Prepared:
     doc: Document
     clean_text: str
     chunks: list[Chunk]
+    # The cleaned page text without the metadata header we built (what extraction is scored on).
+    page_text: str = ""
 
 
 @dataclass
@@ -115,7 +118,11 @@ def input_key(loaded: Loaded, config: IngestConfig) -> str:
     """Everything that decides a document's stored form; unchanged key means nothing to redo."""
     declared = json.dumps(loaded.declared, sort_keys=True, default=str)
     return _hash("in", hashlib.sha256(loaded.raw).hexdigest(), declared, PIPELINE_VERSION,
-                 str(config.chunk_size), str(config.chunk_overlap))[:32]
+                 str(config.chunk_size), str(config.chunk_overlap), _html_options(config))[:32]
+
+
+def _html_options(config: IngestConfig) -> str:
+    return f"comments={config.html_comments},summary={config.html_summary}"
 
 
 def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
@@ -123,11 +130,16 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     source = source_of(loaded.path, root)
     declared = dict(loaded.declared)
     if loaded.kind == "html":
-        text, html_meta = _html_text(loaded.text)
-        declared = {**html_meta, **declared}
+        page = extract_html(loaded.text, comments=config.html_comments, summary=config.html_summary)
+        if page is None:
+            raise LoadError("HTML page has no extractable article text")
+        declared = {**page.meta, **declared}
+        page_text = clean_text(page.body).text
+        text = "\n\n".join([*page.header, page.body])
     else:
         front, text = split_front_matter(loaded.text)
         declared = {**front, **declared}
+        page_text = ""
         if loaded.kind == "markdown":
             text = markdown_text(text)
     cleaned = clean_text(text)
@@ -151,30 +163,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), chunks=len(chunks),
         input_key=input_key(loaded, config),
     )
-    return Prepared(doc=doc, clean_text=body, chunks=chunks)
-
-
-def _html_text(html: str) -> tuple[str, dict[str, Any]]:
-    """Main text and metadata of an HTML page, via trafilatura; title, byline and date lead the text."""
-    import trafilatura
-
-    doc: Any = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
-    body = getattr(doc, "text", None) if doc is not None else None
-    if not body or not body.strip():
-        raise LoadError("HTML page has no extractable article text")
-    meta: dict[str, Any] = {}
-    head = []
-    if getattr(doc, "title", None):
-        meta["title"] = doc.title
-        head.append(doc.title)
-    if getattr(doc, "author", None):
-        meta["author"] = doc.author
-        head.append(f"By {doc.author}")
-    if getattr(doc, "date", None):
-        meta["published"] = doc.date
-        head.append(str(doc.date))
-    # Keep title, byline and date in the text so answers about them can cite a span.
-    return "\n\n".join([*head, body]), meta
+    return Prepared(doc=doc, clean_text=body, chunks=chunks, page_text=page_text or body)
 
 
 def ingest(

@@ -21,6 +21,14 @@ DEV_SET = ROOT / "eval" / "dev_questions.jsonl"
 ARTIFACTS = ROOT / "artifacts"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that loads the real embedding model, directly or through another fixture, is an integration
+    test, so `make unit` (-m "not integration") never pays for the model."""
+    for item in items:
+        if "real_embedder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 class HashEmbedder:
     """Deterministic bag-of-words vectors: a stand-in for the model at the embedding seam in unit tests."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,8 @@ class SentenceTransformerEmbedder:
     batch_size: int = 64
     device: str = "cpu"
     _model: object = field(default=None, init=False, repr=False)
+    # A server loads the model on a background thread while a request may already ask for it.
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, config: StoreConfig) -> SentenceTransformerEmbedder:
@@ -80,6 +83,16 @@ class SentenceTransformerEmbedder:
         """Load the weights now (about 9 s cold on 2 cores)."""
         if self._model is not None:
             return
+        with self._lock:
+            if self._model is None:
+                self._load()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights are in memory."""
+        return self._model is not None
+
+    def _load(self) -> None:
         # The hub must never be contacted: the machine may have no network at all.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

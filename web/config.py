@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class WebConfig(BaseModel):
@@ -22,3 +22,49 @@ class WebConfig(BaseModel):
         "open. The admin token also reads.",
     )
     max_upload_files: int = Field(default=20, ge=1, le=1000, description="Most files in one upload request.")
+    server_url: str | None = Field(
+        default=None,
+        description="URL of a running `citebot serve` (e.g. http://127.0.0.1:7860): `citebot ask` then sends its "
+        "questions there instead of loading the model itself, so each ask is fast.",
+    )
+    max_concurrent: int = Field(
+        default=4, ge=1, le=256,
+        description="Answers computed at once (API, streams, /v1). Answering is CPU-bound: a few per core keeps "
+        "latency flat; more only queue inside the process.",
+    )
+    max_queue: int = Field(
+        default=16, ge=0, le=4096,
+        description="Requests that may wait for an answer slot; past it they get 503 with Retry-After at once.",
+    )
+    queue_wait: float = Field(
+        default=1.0, gt=0, le=60,
+        description="Seconds a request waits for an answer slot before it gets 503 with Retry-After, so admitted "
+        "requests stay fast and clients or the proxy retry elsewhere.",
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        description="Per-client limit on answering requests, e.g. '30/minute' (the `limits` notation), keyed by "
+        "the bearer token if one is sent, else the client address; over it: 429 with Retry-After. Unset: none.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (per process) or a shared store such as "
+        "redis://host:6379 so that replicas count together.",
+    )
+    answer_time_limit: float = Field(
+        default=120.0, gt=0,
+        description="Seconds an answer or stream may take in total; a stream is then ended with an `error` event "
+        "(and its work stopped), a one-shot answer gets 503.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, v: str | None) -> str | None:
+        if v:
+            from limits import parse
+
+            try:
+                parse(v)
+            except ValueError as exc:
+                raise ValueError(f"{v!r} is not a rate limit; write it like '30/minute' or '5 per second'") from exc
+        return v

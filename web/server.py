@@ -13,9 +13,12 @@ from web.api_chats import chats_router
 from web.auth import Guard
 from web.config import WebConfig
 from web.errors import BodyLimit, install_handlers
+from web.limits import Admission, AnswerSlots, RateLimit
 from web.openai_api import openai_router
 from web.services import Services
 
+# The routes that compute answers: bounded by the answer slots and the rate limit.
+ANSWER_PATHS = frozenset({"/api/ask", "/api/chat/stream", "/v1/chat/completions"})
 # Multipart framing and form fields around the files of one upload.
 _UPLOAD_OVERHEAD = 1024 * 1024
 
@@ -32,12 +35,16 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     app.add_middleware(BodyLimit, default=config.max_request_kb * 1024,
                        overrides={"/api/documents": upload_limit, "/api/documents/text": paste_limit})
     install_handlers(app)
+    app.add_middleware(
+        Admission, paths=ANSWER_PATHS, slots=AnswerSlots(config.max_concurrent, config.max_queue, config.queue_wait),
+        rate=RateLimit(config.rate_limit, config.rate_limit_storage), time_limit=config.answer_time_limit,
+    )
     app.include_router(api_router(services, guard))
     app.include_router(chats_router(services, guard))
     app.include_router(openai_router(services, guard))
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
@@ -69,7 +76,10 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
             def auth(_user: str, password: str) -> bool:
                 return guard.can_read(password)
 
-        app = gr.mount_gradio_app(app, build_ui(services, guard), path="/", css=CSS, head=HEAD, footer_links=[],
+        page = build_ui(services, guard)
+        # The page's own queue gets the same bounds as the API: a full queue tells the browser to retry.
+        page.queue(default_concurrency_limit=config.max_concurrent, max_size=config.max_queue or None)
+        app = gr.mount_gradio_app(app, page, path="/", css=CSS, head=HEAD, footer_links=[],
                                   auth=auth, auth_message="This citebot needs its read token: any user name, "
                                   "and CITEBOT_READ_TOKEN as the password.")
     return app

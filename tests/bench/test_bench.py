@@ -53,3 +53,44 @@ def test_quickstart_reads_the_same_cleaned_texts():
     texts = dict(_quickstart_texts([SEEDS]))
     assert set(texts) == {"000_7d831f6347d504d0.txt", "004_3ea41cb918c3c8f6.txt"}
     assert "Post a Comment" not in texts["000_7d831f6347d504d0.txt"]
+
+
+def _extraction_set(tmp_path: Path) -> Path:
+    pages = tmp_path / "web" / "pages"
+    pages.mkdir(parents=True)
+    body = " ".join(f"The lighthouse keeper logged {i} ships passing the cape before dawn." for i in range(8))
+    (pages / "a.html").write_text(
+        f"<html><head><title>Keeper's log</title></head><body><nav>Home | Shop | Cookie settings</nav>"
+        f"<article><p>{body}</p><p>Read more: Ferries cancelled again</p></article></body></html>")
+    (tmp_path / "web" / "expected.json").write_text(json.dumps({
+        "https://example.org/a": {"file": "a.html", "with": ["logged 7 ships passing", "not on the page"],
+                                  "without": ["Cookie settings", "Read more: Ferries cancelled again"]},
+    }))
+    return tmp_path / "web"
+
+
+def test_extraction_scores_recall_and_leakage(tmp_path):
+    from bench.extraction import citebot_stored, load_cases, score
+
+    folder = _extraction_set(tmp_path)
+    s = score(load_cases(folder), folder / "pages", citebot_stored)
+    assert (s.found, s.expected, s.leaked, s.boilerplate) == (1, 2, 0, 2)
+    assert s.misses == ["a.html: not on the page"]
+    leaky = score(load_cases(folder), folder / "pages", lambda p: "Cookie  settings\nlogged 7 ships passing")
+    assert (leaky.recall, leaky.leakage) == (0.5, 0.5)
+
+
+def test_extraction_section_compares_both_and_skips_when_missing(tmp_path):
+    from bench.extraction import bench_extraction
+
+    said: list[str] = []
+    assert bench_extraction(tmp_path / "nowhere", said.append) is None
+    assert "skipped" in said[0] and "--shared" in said[0]
+    out = bench_extraction(_extraction_set(tmp_path), said.append)
+    assert out is not None and out["pages"] == 1
+    assert out["citebot"]["with_recall"] == fig(0.5, "share")
+    assert set(out["bare_trafilatura"]) >= {"with_recall", "without_leakage"}
+    by_name = {t["target"]: t for t in check_targets({"extraction": out})}
+    assert by_name["web extraction: with recall >= 0.975"]["pass"] is False
+    assert by_name["web extraction: leakage below bare trafilatura's"]["limit"] == out["bare_trafilatura"][
+        "without_leakage"]["value"]

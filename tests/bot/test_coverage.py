@@ -89,3 +89,10 @@ def test_judge_rejects_contradictions_role_swaps_and_opposites():
     assert not JUDGE.entails("Ana Ruiz was hired by Tomas Evra.", "Ana Ruiz hired Tomas Evra.").supported
     assert not JUDGE.entails("The merger is likely to close in May.", "The merger is unlikely to close in May.").supported
     assert not JUDGE.entails("The bridge did not open in May.", "The bridge opened in May.").supported
+
+
+def test_a_city_names_its_country_but_not_another_city():
+    idx = NameIndex("A small bakery in Porto won the prize. Later it opened in Nice weather.")
+    assert idx.has(["Portuguese"]) and idx.has(["Portugal"])
+    assert not idx.has(["Lisbon"])  # a city asked about is matched only by itself
+    assert not idx.has(["French"])  # "Nice" here is an English word, not the city

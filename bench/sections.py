@@ -1,0 +1,10 @@
+"""Names the CLI needs without importing the benchmarks (which pull in numpy, Chroma and the model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The shared folder beside the project (benchmark pages, the news dev set); read in place, never copied.
+SHARED = ROOT.parent / "shared"
+SECTIONS = ("extraction", "ingest", "answers", "store", "server", "cold")

@@ -1,0 +1,122 @@
+"""HTML extraction on made-up pages: the summary, comments, boilerplate rules, the honest header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.clean import clean_text, is_boilerplate
+from ingest.config import IngestConfig
+from ingest.html import extract_html, page_description
+from ingest.loaders import load_file
+from ingest.pipeline import prepare
+
+MB = 20 * 1024 * 1024
+BODY = " ".join(f"The river council counted {i} new otter families along the northern bank this spring."
+                for i in range(10))
+
+
+def _page(extra_head: str = "", extra_body: str = "", after: str = "") -> str:
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Otters return | Valley Post</title>
+    <meta name="author" content="Mara Quill"><meta property="article:published_time" content="2021-04-05">
+    {extra_head}</head><body><nav><a href="/">Home</a></nav>
+    <article><h1>Otters return</h1><p>{BODY}</p>{extra_body}
+    <p>Volunteers will repeat the count next year.</p></article>{after}</body></html>"""
+
+
+def _prepare(tmp_path: Path, html: str, **cfg: bool):
+    f = tmp_path / "page.html"
+    f.write_text(html)
+    return prepare(load_file(f, MB), tmp_path, IngestConfig(**cfg))
+
+
+def test_description_follows_the_article_when_the_body_lacks_it(tmp_path):
+    desc = "Ecologists say cleaner water brought the otters back after forty years away."
+    p = _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">'))
+    assert p.page_text.endswith(desc)
+    assert p.page_text.startswith("Otters return\n\nThe river council counted 0")
+    assert _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">'),
+                    html_summary=False).page_text.find(desc) == -1
+
+
+def test_description_already_in_the_body_or_cut_off_is_not_repeated(tmp_path):
+    same = "The river council counted 0 new otter families along the northern bank this spring."
+    cut = "The river council counted 0 new otter families along the…"
+    for desc in (same, cut):
+        p = _prepare(tmp_path, _page(f'<meta property="og:description" content="{desc}">'))
+        assert p.page_text.count("counted 0 new otter families") == 1
+
+
+def test_page_description_prefers_og_then_description_and_unescapes():
+    html = ('<meta name="description" content="Short one here. Short one here.">'
+            "<meta property='og:description' content='Fish &amp; otters: a summary of the story.'>")
+    assert page_description(html) == "Fish & otters: a summary of the story."
+    assert page_description('<meta name="description" content="Only this one.">') == "Only this one."
+    assert page_description("<p>no meta</p>") is None
+
+
+def test_a_lede_reused_as_description_with_other_quotes_and_no_dateline_is_not_repeated(tmp_path):
+    lede = ("RIVERTON (Valley Post) - The \u201cGreen Bank\u201d project won the regional prize on Sunday, while "
+            "two schools were named runners-up.")
+    desc = ("The &quot;Green Bank&quot; project won the regional prize on Sunday, while two schools were named "
+            "runners-up.")
+    p = _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">', extra_body=f"<p>{lede}</p>"))
+    assert p.page_text.count("regional prize") == 1
+
+
+def test_header_is_kept_apart_from_the_page_text(tmp_path):
+    p = _prepare(tmp_path, _page())
+    # The stored text leads with the byline we built (searchable, cited as metadata) ...
+    assert "By Mara Quill" in p.clean_text
+    # ... but the extracted page text, which is what we claim came from the page, does not contain it.
+    assert "By Mara Quill" not in p.page_text
+    assert "Volunteers will repeat the count next year." in p.page_text
+
+
+def test_each_block_becomes_a_paragraph_so_widgets_between_them_go(tmp_path):
+    widgets = ("<p>Read more: Beavers build a dam downtown</p><p>Sign up for our weekly nature newsletter.</p>"
+               "<p>Related articles</p>")
+    p = _prepare(tmp_path, _page(extra_body=widgets))
+    assert "Beavers build a dam" not in p.page_text
+    assert "newsletter" not in p.page_text
+    assert "Volunteers will repeat the count next year." in p.page_text
+
+
+def test_reader_comments_follow_the_article_unless_switched_off(tmp_path):
+    comments = ('<div class="comments"><ul><li class="comment"><p>Lovely to hear the otters are back, we saw two '
+                'near the old mill last week!</p></li></ul></div>')
+    p = _prepare(tmp_path, _page(after=comments))
+    assert p.page_text.index("saw two near the old mill") > p.page_text.index("repeat the count next year")
+    assert "old mill" not in _prepare(tmp_path, _page(after=comments), html_comments=False).page_text
+
+
+def test_no_text_at_all_gives_none():
+    assert extract_html("<html><body><script>var a = 1;</script></body></html>") is None
+
+
+def test_boilerplate_rules_on_made_up_lines():
+    for line in ("Reply", "ReplyDelete", "View Comments", "Kommentar schreiben", "Comments: 12",
+                 "Comment by Jo Bloggs — 01.02, 2019 @ 10:04", "Read more: Another story about rivers",
+                 "You may also like", "Auch interessant:", "Das Thema könnte dich auch interessieren:",
+                 "Lesen Sie auch", "Valley Post Newsletter", "Sign up to get our best stories every week.",
+                 "Mit unserem Newsletter erhalten Sie jede Woche Neuigkeiten!",
+                 "Mit der Anmeldung akzeptieren Sie unsere Datenschutzbestimmungen.",
+                 "Beitragsbild: Ein Otter am Ufer", "Image illustrative : an otter, CC BY",
+                 "March 3, 2020 at 10:00 AM | categories: Nature | View Comments", "Loading comments...",
+                 "Join the Conversation",
+                 "We welcome you to our commenting platform. Be civil; we remove abusive posts and may block users "
+                 "who break these rules, and we disclose information when the law requires it."):
+        assert is_boilerplate(line), line
+
+
+def test_body_sentences_that_mention_the_same_words_stay():
+    for line in ("The mayor said in her newsletter that the bridge will reopen in May, after repairs that cost "
+                 "the city more than it had planned and delayed the spring market by three weeks.",
+                 "Readers can reply to the survey until Friday.",
+                 "Subscribers complained, and the paper apologised.",
+                 "Read more about it in the council minutes.",
+                 "Revenue | 2020 | 2021",
+                 "The paper closed the comment section in 2019 after a flood of abuse, its editor said."):
+        assert not is_boilerplate(line), line
+    text = "A headline\n\nThe council will register every boat. Owners must apply by June.\n\nReply"
+    assert clean_text(text).paragraphs == ["A headline", "The council will register every boat. Owners must "
+                                           "apply by June."]
