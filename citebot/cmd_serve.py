@@ -54,7 +54,8 @@ def serve(
     _wait(warmup)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
-    uvicorn.run(app_, host=h, port=p, log_level="warning")
+    # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
+    uvicorn.run(app_, host=h, port=p, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def _wait(warmup: ModelWarmup) -> None:

@@ -31,7 +31,10 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     guard = Guard(config)
     app = FastAPI(title="citebot", description="Cited answers about stored news articles.", version="0.1.0")
     upload_limit = services.library.max_bytes * config.max_upload_files + _UPLOAD_OVERHEAD
-    app.add_middleware(BodyLimit, default=config.max_request_kb * 1024, overrides={"/api/documents": upload_limit})
+    # Pasted text is one article: the file limit applies, not the (smaller) JSON question limit.
+    paste_limit = services.library.max_bytes + _UPLOAD_OVERHEAD
+    app.add_middleware(BodyLimit, default=config.max_request_kb * 1024,
+                       overrides={"/api/documents": upload_limit, "/api/documents/text": paste_limit})
     install_handlers(app)
     app.add_middleware(
         Admission, paths=ANSWER_PATHS, slots=AnswerSlots(config.max_concurrent, config.max_queue, config.queue_wait),

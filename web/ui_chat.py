@@ -10,7 +10,7 @@ import gradio as gr
 
 from bot.answer import stream
 from bot.models import Answer, AnswerEvent, EngineError, QuestionError, TokenEvent
-from chats.models import Conversation
+from chats.models import Conversation, Rating
 from chats.store import ChatError
 from web.render import answer_markdown, esc, sources_html, status_line
 from web.services import Services
@@ -159,9 +159,9 @@ class ChatHandlers:
         pos = int(index) // 2  # user and assistant messages alternate
         if not b.get("current") or pos >= len(turns or []):
             return None, "This answer was not stored, so it cannot be rated."
-        rating = "up" if data.liked is True or data.liked == "Like" else "down"
+        rating: Rating = "up" if data.liked is True or data.liked == "Like" else "down"
         try:
-            self.chats.rate(b["current"], turns[pos], rating)  # type: ignore[arg-type]
+            self.chats.rate(b["current"], turns[pos], rating)
         except ChatError as exc:
             return None, f"Not saved: {exc}."
         note = "Thanks! Saved 👍." if rating == "up" else "Saved 👎. What was wrong? Add a comment below."

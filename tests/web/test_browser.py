@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from helpers import free_port, wait_for
@@ -28,9 +27,24 @@ XSS_ARTICLE = (
 
 
 
-class Server(NamedTuple):
-    url: str
-    env: dict[str, str]
+class Server:
+    """A `citebot serve` subprocess on a fixed loopback port, restartable over the same store and data."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(self.port)], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_for(f"{self.url}/readyz", self.proc, what="citebot serve")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +58,10 @@ def server(tmp_path_factory):
     ingest = subprocess.run([str(BIN / "citebot"), "ingest", str(articles)], env=env, capture_output=True, text=True,
                             timeout=300)
     assert ingest.returncode == 0, ingest.stderr
-    port = free_port()
-    proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/readyz", proc, what="citebot serve")
-    yield Server(url, env)
-    proc.terminate()
-    proc.wait(timeout=30)
+    srv = Server(env)
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +251,7 @@ def test_thumbs_down_is_stored_and_exported(page, server, tmp_path):
     from playwright.sync_api import expect
 
     page.locator("#cb-new").click()
+    expect(page.locator(BOT)).to_have_count(0, timeout=20_000)
     _ask(page, "Who is Armin Montazeri?", "Hammihan Daily")
     page.locator(BOT).last.hover()
     page.locator("#cb-chat button[aria-label='Dislike']").last.click()
@@ -257,3 +268,19 @@ def test_thumbs_down_is_stored_and_exported(page, server, tmp_path):
     mine = [c for c in cases if c["question"] == "Who is Armin Montazeri?"]
     assert mine and mine[0]["comment"] == "It should say he is the editor-in-chief."
     assert mine[0]["answerable"] is None and "Hammihan Daily" in mine[0]["answer_given"]
+
+
+def test_conversation_survives_a_server_restart(page, server):
+    """Last in the file: it restarts the module's server. The browser's stored id still opens the conversation."""
+    from playwright.sync_api import expect
+
+    page.locator("#cb-new").click()
+    expect(page.locator(BOT)).to_have_count(0, timeout=20_000)
+    _ask(page, "When did Vladimir Putin return to the Kremlin?", "2012")
+    server.stop()
+    server.start()
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#cb-input textarea", timeout=60_000)
+    expect(page.locator(BOT)).to_have_count(1, timeout=30_000)
+    expect(page.locator(BOT).last).to_contain_text("2012")
+    expect(page.locator("#cb-convs")).to_contain_text("When did Vladimir Putin return to the Kremlin?")

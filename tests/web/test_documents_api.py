@@ -177,3 +177,11 @@ def test_openapi_documents_the_new_endpoints(api):
     assert ask_body["required"] is True
     assert "multipart/form-data" in paths["/api/documents"]["post"]["requestBody"]["content"]
     assert "AskRequest" in spec["components"]["schemas"] and "ChatCompletion" in spec["components"]["schemas"]
+
+
+def test_pasted_text_may_exceed_the_json_question_limit(api):
+    client, _ = api
+    text = "The Valmo harbour festival drew record crowds this summer. " * 6000  # ~360 KB, over 256 KiB
+    r = client.post("/api/documents/text", headers=ADMIN, json={"title": "Valmo Festival", "text": text})
+    assert r.status_code == 200, r.text
+    assert _docs(client)["valmo-festival.md"]["chunks"] > 1
