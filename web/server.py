@@ -135,7 +135,7 @@ def create_app(deps: Deps, config: WebConfig | None = None, *, ui: bool = True) 
         """The stored documents (the `citebot documents --json` shape)."""
         return [
             {"doc_id": d.doc_id, "source": d.source, "title": d.title, "author": d.author,
-             "published": d.published, "chunks": d.chunks}
+             "published": d.published, "chunks": d.chunks, "index": "full" if d.tier == 2 else "static"}
             for d in deps.store.documents()
         ]
 
