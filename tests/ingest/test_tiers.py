@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import HashEmbedder
+from helpers import HashEmbedder
 
 from bot.config import BotConfig
 from bot.retrieve import HybridRetriever
