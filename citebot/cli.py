@@ -95,7 +95,7 @@ def ingest(
     typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
     if wait:
         _upgrade_now(settings, store, embedder, quiet=as_json)
-    else:
+    elif settings.background_upgrade:
         _upgrade_in_background(settings, store)
     if report.errors:
         raise typer.Exit(1)

@@ -28,3 +28,8 @@ class IngestConfig(BaseModel):
         default=True,
         description="Add an HTML page's description meta tag after its text when the body lacks that wording.",
     )
+    background_upgrade: bool = Field(
+        default=True,
+        description="After `citebot ingest`, start a background `citebot upgrade` that gives new documents their "
+        "full-model vectors (off: run `citebot upgrade` or `ingest --wait` yourself).",
+    )

@@ -13,8 +13,12 @@ from helpers import HashEmbedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
 ROOT = Path(__file__).resolve().parent.parent
+# One distilled static model for every test store (distilling takes seconds to minutes; it is cached here).
+os.environ.setdefault("CITEBOT_STATIC_MODEL_DIR", str(ROOT / ".citebot" / "static-model"))
+# Tests decide when the tier-2 upgrade runs (`ingest --wait`, `citebot upgrade`), so no stray workers linger.
+os.environ.setdefault("CITEBOT_BACKGROUND_UPGRADE", "false")
+
 SEEDS = ROOT / "seeds"
 DEV_SET = ROOT / "eval" / "dev_questions.jsonl"
 ARTIFACTS = ROOT / "artifacts"
