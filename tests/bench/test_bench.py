@@ -94,3 +94,27 @@ def test_extraction_section_compares_both_and_skips_when_missing(tmp_path):
     assert by_name["web extraction: with recall >= 0.975"]["pass"] is False
     assert by_name["web extraction: leakage below bare trafilatura's"]["limit"] == out["bare_trafilatura"][
         "without_leakage"]["value"]
+
+
+def test_needle_gives_both_sides_the_same_question_and_k(tmp_path):
+    from bench.tiers import NEEDLE_K, needle_questions, needle_recall
+
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a", "question": "When did the ferry resume?", "answerable": True,
+         "evidence": [{"quote": "The ferry resumed on Monday."}]},
+        {"id": "b", "question": "And the bridge?", "history": [{"role": "user", "content": "x"}],
+         "answerable": True, "evidence": [{"quote": "The bridge reopened in May."}]},
+        {"id": "c", "question": "Who won?", "answerable": False},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    qs = needle_questions(path)
+    assert [q["id"] for q in qs] == ["a", "b"]
+    asked: list[tuple[str, int]] = []
+
+    def search(q: str, k: int) -> list[str]:
+        asked.append((q, k))
+        return ["Officials said the ferry resumed on Monday."] if "ferry" in q else ["Nothing here."]
+
+    assert needle_recall(qs, search) == 0.5
+    assert asked == [("When did the ferry resume?", NEEDLE_K), ("And the bridge?", NEEDLE_K)]
