@@ -8,14 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from bench.corpora import haystack
-from bench.net import free_port
-from bench.overload import overload
 from bench.sections import SECTIONS, SHARED
+from bench.serve import bench_cold_ask, bench_server
 from bench.stats import fig, percentile
 from ingest.config import IngestConfig
 from ingest.loaders import load_file
@@ -145,30 +138,22 @@ def bench_answers(deps: Any, rounds: int) -> dict[str, Any]:
 
 
 def bench_needle(deps: Any, quickstart: Any) -> dict[str, Any]:
-    """Recall@5 of gold evidence with the haystack in the store: citebot vs the quickstart (k=4)."""
-    from bot.followup import resolve
-    from bot.models import Message
+    """Recall@5 of gold evidence with the haystack in the store: citebot vs the quickstart, both given the same
+    question text (as asked, no follow-up resolution) and the same k."""
+    from bench.tiers import NEEDLE_K, needle_questions, needle_recall
     from evals.dataset import load_questions
-    from evals.metrics import overlaps
     from evals.run import run_eval
 
-    qs = [q for q in _dev() if q["answerable"]]
-    ours = theirs = 0
-    for q in qs:
-        history = [Message(**m) for m in q.get("history", [])]
-        query = resolve(q["question"], history).query
-        gold = [e["quote"] for e in q["evidence"]]
-        got = [p.chunk.text for p in deps.retriever.search(query, k=5)]
-        ours += any(overlaps(g, t) for g in gold for t in got)
-        lc = [d.page_content for d in quickstart.similarity_search(q["question"], k=4)]
-        theirs += any(overlaps(g, t) for g in gold for t in lc)
+    qs = needle_questions(DEV)
+    ours = needle_recall(qs, lambda q, k: [p.chunk.text for p in deps.retriever.search(q, k=k)])
+    theirs = needle_recall(qs, lambda q, k: [d.page_content for d in quickstart.similarity_search(q, k=k)])
     questions, sha = load_questions(DEV)
     report = run_eval(questions, deps, dataset_sha256=sha)
     m = report["metrics"]
     return {
         "questions": len(qs),
-        "citebot_recall_at_5": fig(ours / len(qs), "share"),
-        "quickstart_recall_at_4": fig(theirs / len(qs), "share"),
+        f"citebot_recall_at_{NEEDLE_K}": fig(ours, "share"),
+        f"quickstart_recall_at_{NEEDLE_K}": fig(theirs, "share"),
         "dev_answer_accuracy": fig(m["answer_accuracy"]["value"], "share"),
         "dev_citation_precision": fig(m["citation_precision"]["value"], "share"),
     }
@@ -205,137 +190,22 @@ def bench_store_scale(work: Path, sizes: list[int], dim: int = 384, queries: int
     return out
 
 
-# -- 5/6. server and cold start ----------------------------------------------------------------
-def _post(url: str, body: dict[str, Any], timeout: float = 30) -> int:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            r.read()
-            return int(r.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, time_limit: float,
-                 log: Log, overload_clients: int = 64, overload_seconds: float = 30) -> dict[str, Any]:
-    """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready."""
-    import psutil
-
-    port = free_port()
-    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection,
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "citebot"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    ready_s = None
-    while time.perf_counter() - t0 < 120:
-        try:
-            if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
-                ready_s = time.perf_counter() - t0
-                break
-        except OSError:
-            time.sleep(0.1)
-    out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s")}
-    if ready_s is not None:
-        out["warm_ask"] = bench_warm_ask(base, 3)
-        log(f"serve ready in {ready_s:.1f}s; warm `citebot ask` via CITEBOT_SERVER_URL: "
-            f"{out['warm_ask']['median_seconds']['value']:.2f}s")
-    questions = [q["question"] for q in _dev() if not q.get("history")]
-    peak = [0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        p = psutil.Process(proc.pid)
-        while not stop.is_set():
-            try:
-                peak[0] = max(peak[0], p.memory_info().rss + sum(c.memory_info().rss for c in p.children(True)))
-            except psutil.Error:
-                break
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        for n in clients:
-            lat: list[float] = []
-            errors = [0]
-            lock = threading.Lock()
-            deadline = time.perf_counter() + time_limit
-
-            def client(i: int, lat: list[float] = lat, errors: list[int] = errors, deadline: float = deadline,
-                       lock: threading.Lock = lock) -> None:
-                for j in range(per_client):
-                    if time.perf_counter() > deadline:
-                        return
-                    q = questions[(i + j) % len(questions)]
-                    t = time.perf_counter()
-                    try:
-                        # Load shedding (429/503 with Retry-After) is the server working as designed.
-                        ok = _post(f"{base}/api/ask", {"question": q}) in (200, 429, 503)
-                    except OSError:
-                        ok = False
-                    with lock:
-                        lat.append((time.perf_counter() - t) * 1000)
-                        errors[0] += 0 if ok else 1
-
-            t = time.perf_counter()
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            wall = time.perf_counter() - t
-            out[f"clients_{n}"] = {"requests": len(lat), "errors": errors[0],
-                                   "throughput_rps": fig(len(lat) / wall, "req/s"),
-                                   "p50_ms": fig(_pct(lat, 50), "ms"), "p95_ms": fig(_pct(lat, 95), "ms")}
-            log(f"{n} clients: {len(lat)} requests, p50 {_pct(lat, 50):.0f} ms, p95 {_pct(lat, 95):.0f} ms, "
-                f"{errors[0]} errors")
-        if ready_s is not None:
-            o = out["overload"] = overload(base, proc.pid, overload_clients, overload_seconds, questions)
-            log(f"overload, {overload_clients} clients for {overload_seconds:g} s: {o['admitted']} admitted "
-                f"(p95 {o['admitted_p95_ms']['value']:.0f} ms), {o['rejected_503']} × 503, {o['rejected_429']} × 429, "
-                f"{o['other_statuses']} other, {o['connection_errors']} connection errors; /healthz max "
-                f"{o['healthz_max_ms']['value']:.0f} ms; RSS {o['peak_rss_mb']['value']:.0f} MB")
-    finally:
-        stop.set()
-        proc.terminate()
-        proc.wait(timeout=30)
-    out["server_peak_rss_mb"] = fig(peak[0] / 1e6, "MB")
-    return out
-
-
-def bench_warm_ask(base_url: str, runs: int) -> dict[str, Any]:
-    """`citebot ask` from a fresh process that sends the question to a running server (CITEBOT_SERVER_URL)."""
-    env = {**os.environ, "CITEBOT_SERVER_URL": base_url}
-    cmd = [str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)  # the server's first answer warms its caches
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
-
-
-def bench_cold_ask(store_cfg: StoreConfig, runs: int) -> dict[str, Any]:
-    """`citebot ask` from a fresh process."""
-    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection}
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"],
-                       env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
-
-
 # -- the whole run -----------------------------------------------------------------------------
 Target = tuple[str, tuple[str, ...], str, "float | tuple[str, ...]"]
 TARGETS: list[Target] = [
     ("ingest chunks/s >= 2.0x LangChain quickstart", ("ingest", "speedup_vs_quickstart"), ">=", 2.0),
-    ("needle recall@5 >= quickstart's", ("needle", "citebot_recall_at_5"), ">=", ("needle", "quickstart_recall_at_4")),
+    ("needle recall@5 >= quickstart's (same k, same question)", ("needle", "citebot_recall_at_5"), ">=",
+     ("needle", "quickstart_recall_at_5")),
+    ("time to searchable <= 0.1x quickstart ingest", ("tiers", "searchable_vs_quickstart"), "<=", 0.1),
+    ("time to full index <= 1.0x quickstart ingest", ("tiers", "full_index_vs_quickstart"), "<=", 1.0),
+    ("tier 1 alone: needle recall@5 (seeds in haystack) >= quickstart's",
+     ("tiers", "tier1", "needle_seeds_recall_at_5"), ">=", ("tiers", "quickstart", "needle_seeds_recall_at_5")),
+    ("tier 1 alone: needle recall@5 (news pages) >= quickstart's",
+     ("tiers", "tier1", "needle_news_recall_at_5"), ">=", ("tiers", "quickstart", "needle_news_recall_at_5")),
+    ("tier 1 alone: seeds dev accuracy within 0.02 of full index",
+     ("tiers", "dev_seeds_answer_accuracy_tier1_minus_full"), ">=", -0.02),
+    ("tier 1 alone: news dev accuracy within 0.02 of full index",
+     ("tiers", "dev_news_answer_accuracy_tier1_minus_full"), ">=", -0.02),
     ("ingest overhead vs bare encode <= 1.25x", ("ingest", "overhead_vs_bare_encode"), "<=", 1.25),
     ("re-ingest <= 1/50 of first ingest", ("ingest", "reingest_fraction_of_first"), "<=", 0.02),
     ("warm extractive with haystack p50 <= 100 ms", ("answers_haystack", "p50_ms"), "<=", 100.0),
@@ -396,12 +266,12 @@ def run_bench(pages: int = 150, quick: bool = False, log: Log = print, shared: P
         if extraction is not None:
             results["extraction"] = extraction
     if set(only) - {"extraction"}:
-        results.update(_run_store_benches(pages, quick, log, only))
+        results.update(_run_store_benches(pages, quick, log, only, shared))
     results["targets"] = check_targets(results)
     return results
 
 
-def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...]) -> dict[str, Any]:
+def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...], shared: Path) -> dict[str, Any]:
     """The benchmarks that need the model and a store: ingest first, the rest on its stores."""
     from citebot.deps import build_deps
     from citebot.settings import Settings
@@ -413,11 +283,23 @@ def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...])
         embedder.load()
         seeds = ROOT / "seeds"
         hay = haystack(work / "haystack", pages)
-        log(f"corpora: seeds + {pages} python3.11-doc pages")
+        news = shared / "eval" / "news"
+        folders = [seeds, hay, *([news] if news.is_dir() else [])]
+        log(f"corpora: seeds + {pages} python3.11-doc pages" + (f" + the news pages in {news}" if news.is_dir()
+                                                                 else f" ({news} missing: news needle skipped)"))
         results: dict[str, Any] = {}
-        ing = bench_ingest([seeds, hay], work, embedder, log)
+        ing = bench_ingest(folders, work, embedder, log)
         hay_cfg, quickstart = ing.pop("_stores")
         results["ingest"] = ing
+        if "tiers" in only:
+            from bench.tiers import bench_tiers
+            from vectorstore.static import StaticEmbedder
+
+            sets = {"seeds": DEV, **({"news": shared / "eval" / "news_dev_questions.jsonl"} if news.is_dir() else {})}
+            # The project's cached static model (distilled once, like `citebot ingest` does on first use).
+            static = StaticEmbedder.from_config(StoreConfig(), log=log)
+            results["tiers"] = bench_tiers(folders, work, embedder, static, quickstart,
+                                           ing["quickstart_seconds"]["value"], sets, {} if quick else sets, log)
         seeds_cfg = StoreConfig(chroma_path=work / "seeds-only", collection="bench")
         ingest([seeds], Store.open(seeds_cfg), lambda: embedder, IngestConfig())
         rounds = 2 if quick else 10

@@ -129,15 +129,17 @@ def signature(docs: Sequence[Document] | Any) -> str:
     """A fingerprint of the committed documents: it changes whenever any is added, updated or removed."""
     h = hashlib.sha256()
     for d in sorted(docs, key=lambda d: d.doc_id):
-        h.update(f"{d.doc_id}:{d.rev};".encode())
+        h.update(f"{d.doc_id}:{d.rev}:{d.tier};".encode())
     return h.hexdigest()
 
 
 class HybridRetriever:
     """Dense + BM25 retrieval over the committed chunks, fused with RRF and de-duplicated."""
 
-    def __init__(self, store: Store, embedder: Embedder, config: BotConfig) -> None:
+    def __init__(self, store: Store, embedder: Embedder, config: BotConfig, static: Embedder | None = None) -> None:
         self.store, self.embedder, self.config = store, embedder, config
+        # The tier-1 model: queries for documents not yet upgraded are embedded with it, never with the full one.
+        self.static = static
         self.corpus = Corpus.load(store)
         self._by_id = {c.id: c for c in self.corpus.chunks}
         self._checked = time.monotonic()
@@ -172,9 +174,25 @@ class HybridRetriever:
         return out
 
     def dense(self, query: str, k: int, revs: Sequence[str]) -> list[tuple[str, float]]:
-        """Vector ranking of chunk ids with cosine similarity."""
-        vec = self.embedder.embed([query])[0]
-        return [(c.id, sim) for c, sim in self.store.query(vec, k, revs=revs)]
+        """Vector ranking of chunk ids with cosine similarity, each tier searched with its own model's query.
+
+        Upgraded documents are searched with the full model, the rest with the static one; the two rankings
+        cover different documents and their similarities are on different scales, so they are merged by rank.
+        """
+        tiers = {d.rev: d.tier for d in self.corpus.docs.values()}
+        full = [r for r in revs if tiers.get(r, 2) == 2]
+        static = [r for r in revs if tiers.get(r, 2) == 1]
+        ranked: list[list[tuple[str, float]]] = []
+        if full:
+            vec = self.embedder.embed([query])[0]
+            ranked.append([(c.id, sim) for c, sim in self.store.query(vec, k, revs=full)])
+        if static and self.static is not None:
+            svec = self.static.embed([query])[0]
+            ranked.append([(c.id, sim) for c, sim in self.store.query(svec, k, revs=static, tier=1)])
+        if len(ranked) == 1:
+            return ranked[0]
+        merged = [hit for rank in range(k) for hits in ranked if rank < len(hits) for hit in [hits[rank]]]
+        return merged[:k]
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The top-k passages for a query, fused and de-duplicated."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from citebot.cli import _deps_or_fail, _fail, _open_store, _settings, app
+from citebot.cli import _deps_or_fail, _fail, _lock_path, _open_store, _settings, app
 
 if TYPE_CHECKING:
     from citebot.warmup import ModelWarmup
@@ -23,6 +23,7 @@ def serve(
 
     from citebot.progress import Progress
     from citebot.warmup import ModelWarmup
+    from citebot.worker import UpgradeWorker
     from ingest.pipeline import ingest
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
 
@@ -41,9 +42,11 @@ def serve(
         _wait(warmup)
         seeds = settings.seeds_dir
         typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)
-        progress = Progress("embedding", unit="chunks")
+        progress = Progress("static vectors", unit="chunks")
+        static = deps.retriever.static
         report = ingest([seeds], deps.store, lambda: deps.embedder, settings.ingest, progress=progress,
-                        batch_size=settings.embedding_batch_size)
+                        batch_size=settings.embedding_batch_size,
+                        static_factory=(lambda: static) if static is not None else None)
         progress.close()
         typer.echo(report.summary(), err=True)
         deps.retriever.refresh()
@@ -52,6 +55,8 @@ def serve(
     web = settings.web
     app_ = create_app(build_services(settings, deps), web)
     _wait(warmup)
+    # Documents still on the static model get their full-model vectors while the server answers.
+    UpgradeWorker(deps.store, embedder, _lock_path(settings), settings.embedding_batch_size).start()
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.

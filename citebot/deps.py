@@ -11,6 +11,7 @@ from bot.similarity import WordSimilarity
 from bot.support import Judge, LexicalJudge, NLIJudge
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
+from vectorstore.static import StaticEmbedder
 from vectorstore.store import Store
 
 if TYPE_CHECKING:
@@ -44,10 +45,15 @@ def build_deps(
     store: Store | None = None,
     embedder: Embedder | None = None,
     chat_model: Any = None,
+    static: Embedder | None = None,
 ) -> Deps:
-    """Open the store, load the embedder and index the corpus; engines are built on first use."""
+    """Open the store, load the embedder and index the corpus; engines are built on first use.
+
+    The static (tier-1) model loads on first use, which only happens while some document awaits its upgrade.
+    """
     settings = settings or Settings()
     store = store or Store.open(settings.store)
+    static = static or StaticEmbedder.from_config(settings.store)
     if embedder is None:
         st = SentenceTransformerEmbedder.from_config(settings.store)
         st.load()
@@ -60,7 +66,7 @@ def build_deps(
         config=bot_cfg,
         store=store,
         embedder=embedder,
-        retriever=HybridRetriever(store, embedder, bot_cfg),
+        retriever=HybridRetriever(store, embedder, bot_cfg, static=static),
         judge=judge,
         engines=engines,
     )

@@ -13,8 +13,10 @@ class IngestConfig(BaseModel):
     """How files are read and cut into chunks."""
 
     chunk_size: int = Field(default=800, ge=100, le=8000, description="Target chunk length in characters.")
+    # No overlap by default: the extractive engine reads neighbouring sentences from the document text, so
+    # repeating them in chunks only made the full-model tier embed more (both dev sets unchanged without it).
     chunk_overlap: int = Field(
-        default=150, ge=0, le=4000, description="Characters of whole sentences repeated between neighbouring chunks."
+        default=0, ge=0, le=4000, description="Characters of whole sentences repeated between neighbouring chunks."
     )
     max_file_mb: float = Field(default=20.0, gt=0, description="Files larger than this many MB are rejected.")
     seeds_dir: Path = Field(
@@ -32,4 +34,9 @@ class IngestConfig(BaseModel):
         default=None,
         description="Where articles added from the page or the API are kept (`citebot ingest DIR --prune` "
         "re-ingests them); default: uploads/ in CITEBOT_DATA_DIR.",
+    )
+    background_upgrade: bool = Field(
+        default=True,
+        description="After `citebot ingest`, start a background `citebot upgrade` that gives new documents their "
+        "full-model vectors (off: run `citebot upgrade` or `ingest --wait` yourself).",
     )

@@ -176,8 +176,14 @@ def ingest(
     reindex: bool = False,
     progress: ProgressFn | None = None,
     batch_size: int = 64,
+    static_factory: Callable[[], Any] | None = None,
 ) -> IngestReport:
-    """Bring the store in line with the files; embed only what changed."""
+    """Bring the store in line with the files; embed only what changed.
+
+    With `static_factory`, new chunks get tier-1 vectors from the static model and their documents are
+    searchable at once; `ingest.upgrade.upgrade` later gives them full-model vectors. Without it, documents are
+    embedded with the full model straight away.
+    """
     t0 = time.perf_counter()
     report = IngestReport()
     files, report.errors = discover(paths)
@@ -211,13 +217,13 @@ def ingest(
         else:
             todo[doc.doc_id] = prepared
 
-    if existing and store.chunk_count():
+    if existing and (store.chunk_count() or store.chunk_count(tier=1)):
         # Chunks of a run that died before committing their document.
         store.collect_garbage(existing.values())
 
     if todo:
-        report.chunks_embedded = _embed_and_commit(list(todo.values()), store, embedder_factory, progress,
-                                                   batch_size)
+        report.chunks_embedded = _embed_and_commit(list(todo.values()), store, static_factory or embedder_factory,
+                                                   progress, batch_size, tier=1 if static_factory else 2)
         for doc_id in todo:
             if doc_id in existing:
                 report.updated += 1
@@ -239,10 +245,17 @@ def _embed_and_commit(
     embedder_factory: Callable[[], Any],
     progress: ProgressFn | None,
     batch_size: int,
+    tier: int = 2,
 ) -> int:
     """Embed all new chunks in length-sorted batches; publish each document once its last chunk is stored."""
     embedder = embedder_factory()
-    store.ensure_collections(embedder.dimension)
+    if tier == 1:
+        store.ensure_static(embedder.dimension)
+        store.ensure_docs()
+        for p in todo:
+            p.doc.tier = 1
+    else:
+        store.ensure_collections(embedder.dimension)
     chunks = [c for p in todo for c in p.chunks]
     remaining = {p.doc.doc_id: len(p.chunks) for p in todo}
     by_id = {p.doc.doc_id: p for p in todo}
@@ -256,7 +269,7 @@ def _embed_and_commit(
     for lo in range(0, len(order), batch_size):
         batch = [chunks[i] for i in order[lo : lo + batch_size]]
         vectors = embedder.embed([c.text for c in batch])
-        store.add_chunks(batch, vectors)
+        store.add_chunks(batch, vectors, tier=tier)
         for c in batch:
             remaining[c.doc_id] -= 1
             if remaining[c.doc_id] == 0:

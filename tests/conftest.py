@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
 ROOT = Path(__file__).resolve().parent.parent
+# One distilled static model for every test store (distilling takes seconds to minutes; it is cached here).
+os.environ.setdefault("CITEBOT_STATIC_MODEL_DIR", str(ROOT / ".citebot" / "static-model"))
+# Tests decide when the tier-2 upgrade runs (`ingest --wait`, `citebot upgrade`), so no stray workers linger.
+os.environ.setdefault("CITEBOT_BACKGROUND_UPGRADE", "false")
+
 SEEDS = ROOT / "seeds"
 DEV_SET = ROOT / "evals" / "data" / "dev_questions.jsonl"
 ARTIFACTS = ROOT / "artifacts"
@@ -27,33 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "real_embedder" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.integration)
-
-
-class HashEmbedder:
-    """Deterministic bag-of-words vectors: a stand-in for the model at the embedding seam in unit tests."""
-
-    name = "test-hash-embedder"
-
-    def __init__(self, dimension: int = 64) -> None:
-        self._dim = dimension
-        self.calls = 0
-        self.texts_embedded = 0
-
-    @property
-    def dimension(self) -> int:
-        return self._dim
-
-    def embed(self, texts):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        self.texts_embedded += len(texts)
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
-                out[i, h % self._dim] += 1.0
-            norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else out[i]
-        return out
 
 
 @pytest.fixture(scope="session")

@@ -34,3 +34,8 @@ class StoreConfig(BaseModel):
         default=64, ge=1, le=4096, description="Chunks per embedding batch."
     )
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
+    static_model_dir: Path | None = Field(
+        default=None,
+        description="Folder of the tier-1 static model distilled from the embedding model with model2vec "
+        "(default: static-model/ beside the store). Built once on first use, never downloaded.",
+    )

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -113,6 +113,14 @@ class SentenceTransformerEmbedder:
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension  # type: ignore[attr-defined]
         dim = get_dim()
         return int(dim)
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text as the model will see them (capped at its maximum sequence length)."""
+        self.load()
+        model: Any = self._model
+        enc = model.tokenizer(list(texts), add_special_tokens=True, truncation=True,
+                              max_length=int(model.max_seq_length))
+        return [len(ids) for ids in enc["input_ids"]]
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

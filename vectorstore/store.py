@@ -18,6 +18,7 @@ import numpy as np
 
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import canonical_name
+from vectorstore.static import static_name
 
 SCHEMA_VERSION = 1
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
@@ -61,6 +62,9 @@ class Document:
     ingested_at: str
     chunks: int
     input_key: str = ""  # hash of the raw file, its declared metadata and the pipeline settings
+    # 1: searchable with the static model's vectors; 2: upgraded to the full model's. Entries written before
+    # the two tiers existed hold full-model vectors, so a missing tier reads as 2.
+    tier: int = 2
 
 
 def _meta(doc: Document) -> dict[str, Any]:
@@ -81,6 +85,7 @@ def _doc(meta: dict[str, Any]) -> Document:
         ingested_at=str(meta.get("ingested_at", "")),
         chunks=int(meta.get("chunks", 0)),
         input_key=str(meta.get("input_key", "")),
+        tier=int(meta.get("tier", 2)),
     )
 
 
@@ -140,7 +145,9 @@ class Store:
         self.client = client
         self.config = config
         self.model_name = canonical_name(config.embedding_model)
+        self.static_model_name = static_name(config)
         self._chunks: Any = None
+        self._static: Any = None
         self._docs: Any = None
         self._open_existing(check_model)
 
@@ -166,10 +173,37 @@ class Store:
                 self._check_model(self._chunks.metadata or {})
         if self._docs_name in names:
             self._docs = self.client.get_collection(self._docs_name, embedding_function=None)
+        if self._static_name in names:
+            self._static = self.client.get_collection(self._static_name, embedding_function=None)
+            if check_model:
+                self._check_static(self._static.metadata or {})
 
     @property
     def _docs_name(self) -> str:
         return f"{self.config.collection}-docs"
+
+    @property
+    def _static_name(self) -> str:
+        return f"{self.config.collection}-static"
+
+    def _check_static(self, meta: dict[str, Any]) -> None:
+        stored = meta.get("embedding_model")
+        if stored and stored != self.static_model_name:
+            raise StoreMismatchError(
+                f"The tier-1 collection {self._static_name!r} at {self.location} holds vectors of {stored!r}, "
+                f"not of {self.static_model_name!r}: re-index with `citebot ingest --reindex`."
+            )
+
+    def ensure_static(self, dim: int) -> None:
+        """Create the tier-1 (static model) collection on first write, recording its model."""
+        if self._static is None:
+            self._static = self.client.get_or_create_collection(
+                self._static_name,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedding_model": self.static_model_name, "embedding_dim": dim,
+                          "citebot_schema": SCHEMA_VERSION},
+            )
+        self._check_static(self._static.metadata or {})
 
     def _check_model(self, meta: dict[str, Any], dim: int | None = None) -> None:
         stored = meta.get("embedding_model")
@@ -201,6 +235,10 @@ class Store:
                 },
             )
         self._check_model(self._chunks.metadata or {}, dim)
+        self.ensure_docs()
+
+    def ensure_docs(self) -> None:
+        """Create the document manifest on first write."""
         if self._docs is None:
             self._docs = self.client.get_or_create_collection(
                 self._docs_name, embedding_function=None, metadata={"citebot_schema": SCHEMA_VERSION}
@@ -209,10 +247,10 @@ class Store:
     def reset(self) -> None:
         """Drop both collections (used by `--reindex`)."""
         names = {getattr(c, "name", c) for c in self.client.list_collections()}
-        for name in (self.config.collection, self._docs_name):
+        for name in (self.config.collection, self._docs_name, self._static_name):
             if name in names:
                 self.client.delete_collection(name)
-        self._chunks = self._docs = None
+        self._chunks = self._docs = self._static = None
 
     # -- manifest ----------------------------------------------------------------------------
     def documents(self) -> list[Document]:
@@ -243,12 +281,20 @@ class Store:
         assert self._docs is not None, "ensure_collections() first"
         self._docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[clean_text], metadatas=[_meta(doc)])
 
+    def set_tier(self, doc: Document, tier: int) -> Document:
+        """Mark a committed document's dense vectors as upgraded (one manifest write, so atomic)."""
+        assert self._docs is not None, "ensure_collections() first"
+        upgraded = Document(**{**asdict(doc), "tier": tier})
+        self._docs.update(ids=[doc.doc_id], metadatas=[_meta(upgraded)])
+        return upgraded
+
     def delete_document(self, doc_id: str) -> None:
         """Unpublish a document first, then delete its chunks."""
         if self._docs is not None:
             self._docs.delete(ids=[doc_id])
-        if self._chunks is not None:
-            self._chunks.delete(where={"doc_id": doc_id})
+        for col in (self._chunks, self._static):
+            if col is not None:
+                col.delete(where={"doc_id": doc_id})
 
     # -- chunks ------------------------------------------------------------------------------
     def max_batch(self) -> int:
@@ -258,13 +304,17 @@ class Store:
         except Exception:
             return 1000
 
-    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Write chunk vectors (not yet visible until their document is committed)."""
-        assert self._chunks is not None, "ensure_collections() first"
+    def _col(self, tier: int) -> Any:
+        return self._static if tier == 1 else self._chunks
+
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, tier: int = 2) -> None:
+        """Write chunk vectors of one tier (not yet visible until their document is committed at that tier)."""
+        col = self._col(tier)
+        assert col is not None, "ensure_collections() / ensure_static() first"
         step = self.max_batch()
         for lo in range(0, len(chunks), step):
             part = chunks[lo : lo + step]
-            self._chunks.upsert(
+            col.upsert(
                 ids=[c.id for c in part],
                 embeddings=embeddings[lo : lo + step],
                 documents=[c.text for c in part],
@@ -282,55 +332,87 @@ class Store:
                 ],
             )
 
-    def chunk_count(self) -> int:
-        """Chunks physically stored, visible or not."""
-        return 0 if self._chunks is None else int(self._chunks.count())
+    def chunk_count(self, tier: int = 2) -> int:
+        """Chunks of one tier physically stored, visible or not."""
+        col = self._col(tier)
+        return 0 if col is None else int(col.count())
 
-    def stored_chunk_ids(self) -> dict[str, str]:
-        """Every stored chunk id with its revision, including orphans."""
-        if self._chunks is None:
+    def stored_chunk_ids(self, tier: int = 2, where: dict[str, Any] | None = None) -> dict[str, str]:
+        """Every stored chunk id of one tier with its revision, including orphans."""
+        col = self._col(tier)
+        if col is None:
             return {}
-        got = self._chunks.get(include=["metadatas"])
+        got = col.get(include=["metadatas"], where=where)
         return {cid: str(m["rev"]) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def collect_garbage(self, docs: Iterable[Document] | None = None) -> int:
-        """Delete chunks whose revision no committed document points at; returns how many."""
-        live = {d.rev for d in (self.documents() if docs is None else docs)}
-        stale = [cid for cid, rev in self.stored_chunk_ids().items() if rev not in live]
+        """Delete chunks whose document does not point at them at their tier; returns how many.
+
+        Full-model chunks of a document still at tier 1 stay: they are a killed upgrade's work, which resumes.
+        """
+        docs = list(self.documents() if docs is None else docs)
+        live = {d.rev for d in docs}
+        static_live = {d.rev for d in docs if d.tier == 1}
+        removed = 0
         step = self.max_batch()
-        for lo in range(0, len(stale), step):
-            self._chunks.delete(ids=stale[lo : lo + step])
-        return len(stale)
+        for tier, keep in ((2, live), (1, static_live)):
+            col = self._col(tier)
+            stale = [cid for cid, rev in self.stored_chunk_ids(tier).items() if rev not in keep]
+            for lo in range(0, len(stale), step):
+                col.delete(ids=stale[lo : lo + step])
+            removed += len(stale)
+        return removed
 
     def collect_garbage_for(self, doc: Document) -> None:
-        """Delete a document's chunks from revisions other than its committed one."""
+        """Delete a document's chunks from revisions other than its committed one (and its tier-1 chunks once
+        it is upgraded)."""
+        other = {"$and": [{"doc_id": doc.doc_id}, {"rev": {"$ne": doc.rev}}]}
         if self._chunks is not None:
-            self._chunks.delete(where={"$and": [{"doc_id": doc.doc_id}, {"rev": {"$ne": doc.rev}}]})
+            self._chunks.delete(where=other)
+        if self._static is not None:
+            self._static.delete(where={"doc_id": doc.doc_id} if doc.tier == 2 else other)
+
+    def chunks_of(self, doc: Document, tier: int) -> list[Chunk]:
+        """A document's stored chunks of its committed revision in one tier, in order."""
+        col = self._col(tier)
+        if col is None:
+            return []
+        got = col.get(where={"$and": [{"doc_id": doc.doc_id}, {"rev": doc.rev}]}, include=["documents", "metadatas"])
+        chunks = [_chunk(cid, text, meta)
+                  for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)]
+        return sorted(chunks, key=lambda c: c.index)
 
     def visible_chunks(self) -> list[Chunk]:
         """Every chunk of a committed document, in document order (feeds the lexical index)."""
         docs = self.documents()
-        if not docs or self._chunks is None:
-            return []
-        live = {d.rev for d in docs}
-        got = self._chunks.get(include=["documents", "metadatas"])
-        chunks = [
-            _chunk(cid, text, meta)
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            if meta["rev"] in live
-        ]
+        chunks: list[Chunk] = []
+        for tier in (2, 1):
+            col = self._col(tier)
+            live = {d.rev for d in docs if d.tier == tier}
+            if col is None or not live:
+                continue
+            got = col.get(where={"rev": {"$in": sorted(live)}}, include=["documents", "metadatas"])
+            chunks += [
+                _chunk(cid, text, meta)
+                for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            ]
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
     def query(
-        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = ()
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
+        tier: int = 2,
     ) -> list[tuple[Chunk, float]]:
-        """Nearest visible chunks with cosine similarity; `revs` limits to these committed revisions."""
-        if self._chunks is None or not revs or k <= 0:
+        """Nearest chunks of one tier with cosine similarity; `revs` limits to these committed revisions.
+
+        The query vector must come from that tier's model: the caller picks the tier, never mixes them.
+        """
+        col = self._col(tier)
+        if col is None or not revs or k <= 0:
             return []
         clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
         if where:
             clause = {"$and": [clause, where]}
-        res = self._chunks.query(
+        res = col.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=k,
             where=clause,

@@ -32,7 +32,10 @@ def highlighted_passage(text: str, start: int, end: int, context: int = CONTEXT_
 def sources_html(answer: Answer | None, corpus: Corpus) -> str:
     """The sources panel: one card per citation with title, author, date and the highlighted quote."""
     if answer is None:
-        return '<div class="cb-sources cb-empty">Sources for the answer appear here.</div>'
+        pending = sum(1 for d in corpus.docs.values() if d.tier == 1)
+        status = (f'<div class="cb-index">{pending} of {len(corpus.docs)} documents are searchable with the fast '
+                  "static model while the full index is built in the background.</div>") if pending else ""
+        return f'<div class="cb-sources cb-empty">Sources for the answer appear here.{status}</div>'
     if answer.abstained:
         return (
             '<div class="cb-sources cb-abstain"><strong>The articles don\'t say.</strong> '

@@ -56,12 +56,14 @@ class DocumentInfo(BaseModel):
     author: str | None
     published: str | None
     chunks: int
+    index: Literal["static", "full"] = Field(
+        description="static: searchable with the fast tier-1 vectors; full: upgraded to the full model's vectors.")
 
     @classmethod
     def of(cls, d: Document) -> DocumentInfo:
         """From a manifest entry."""
         return cls(doc_id=d.doc_id, source=d.source, title=d.title, author=d.author, published=d.published,
-                   chunks=d.chunks)
+                   chunks=d.chunks, index="full" if d.tier == 2 else "static")
 
 
 class DocumentCounts(BaseModel):

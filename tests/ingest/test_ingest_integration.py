@@ -40,7 +40,11 @@ def test_cli_ingest_json_summary_and_documents(tmp_path, seeds_copy):
     assert summary["documents"] == {"added": 2, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0}
     assert summary["chunks_embedded"] > 10 and summary["errors"] == []
     docs = json.loads(_cli(["documents", "--json"], env).stdout)
-    assert [set(d) for d in docs] == [{"doc_id", "source", "title", "author", "published", "chunks"}] * 2
+    assert [set(d) for d in docs] == [{"doc_id", "source", "title", "author", "published", "chunks", "index"}] * 2
+    assert {d["index"] for d in docs} == {"static"}  # searchable now; the full index comes with `upgrade`
+    upgraded = _cli(["upgrade"], env)
+    assert upgraded.returncode == 0 and "upgraded 2 documents" in upgraded.stdout
+    assert {d["index"] for d in json.loads(_cli(["documents", "--json"], env).stdout)} == {"full"}
     assert {d["author"] for d in docs} == {"Xavier Villar", "Liam"}
     again = _cli(["ingest", str(seeds_copy)], env)  # human one-liner, nothing embedded
     assert again.returncode == 0
@@ -93,9 +97,9 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
                             stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     deadline = time.time() + 120
-    for line in proc.stderr:  # non-TTY progress lines: "embedding: N/M chunks (r/s)"
-        if line.startswith("embedding: ") and not line.startswith("embedding: 0/"):
-            done, total = (int(x) for x in line.split()[1].split("/"))
+    for line in proc.stderr:  # non-TTY progress lines: "static vectors: N/M chunks (r/s)"
+        if line.startswith("static vectors: ") and not line.startswith("static vectors: 0/"):
+            done, total = (int(x) for x in line.split()[2].split("/"))
             if 0 < done < total:
                 break
         assert time.time() < deadline, "no progress line"
@@ -107,7 +111,7 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     cfg = StoreConfig(chroma_path=tmp_path / "store")
     store = Store.open(cfg)
     docs = store.documents()
-    stored = store.stored_chunk_ids()
+    stored = store.stored_chunk_ids(tier=1)
     assert stored, "the kill came before any chunk was written"
     committed = {d.doc_id: d for d in docs}
     assert len(committed) < 160
@@ -121,8 +125,55 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     assert not rerun.errors and rerun.added == 160 - len(committed) and rerun.unchanged == len(committed)
     store = Store.open(cfg)
     assert len(store.documents()) == 160
-    assert len(store.stored_chunk_ids()) == sum(d.chunks for d in store.documents())  # orphans collected
+    # Orphans collected: each document's chunks are stored once, in the tier it is on.
+    stored_all = len(store.stored_chunk_ids(tier=1)) + len(store.stored_chunk_ids(tier=2))
+    assert stored_all == sum(d.chunks for d in store.documents())
 
+
+
+def test_kill_9_during_the_upgrade_leaves_a_consistent_store_and_resumes(tmp_path, real_embedder):
+    from ingest.upgrade import upgrade
+
+    corpus = tmp_path / "corpus"
+    _corpus(corpus, n_docs=40)
+    env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="4")
+    first = _cli(["ingest", str(corpus)], env)  # tier 1 only: tests start the upgrade themselves
+    assert first.returncode == 0, first.stderr
+    proc = subprocess.Popen([str(BIN / "citebot"), "upgrade"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.time() + 180
+    for line in proc.stderr:  # non-TTY progress lines: "full index: N/M chunks (r/s)"
+        if line.startswith("full index: "):
+            done, total = (int(x) for x in line.split()[2].split("/"))
+            if 0 < done < total:
+                break
+        assert time.time() < deadline, "no progress line"
+    assert proc.poll() is None, "the upgrade finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    cfg = StoreConfig(chroma_path=tmp_path / "store")
+    store = Store.open(cfg)
+    docs = store.documents()
+    assert len(docs) == 40 and {d.tier for d in docs} <= {1, 2}
+    waiting = [d for d in docs if d.tier == 1]
+    assert waiting, "the kill came after the last document was upgraded"
+    visible = store.visible_chunks()
+    for doc in docs:  # every document is whole, on exactly one tier
+        assert sum(c.doc_id == doc.doc_id for c in visible) == doc.chunks
+    left_behind = len(store.stored_chunk_ids(tier=2, where={"rev": {"$in": [d.rev for d in waiting]}}))
+
+    # The lock died with its holder, and the next run keeps the killed run's chunks.
+    report = upgrade(Store.open(cfg), lambda: real_embedder, tmp_path / "store" / "upgrade.lock")
+    assert not report.locked_out and report.documents == len(waiting)
+    assert report.chunks_reused == left_behind
+    assert report.chunks_embedded + report.chunks_reused == sum(d.chunks for d in waiting)
+    store = Store.open(cfg)
+    assert {d.tier for d in store.documents()} == {2}
+    assert store.chunk_count(tier=1) == 0
+    assert store.chunk_count(tier=2) == sum(d.chunks for d in store.documents())
 
 
 @pytest.fixture
