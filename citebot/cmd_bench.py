@@ -9,10 +9,8 @@ from typing import Annotated
 import typer
 
 from bench.sections import SECTIONS, SHARED
-from citebot.cli import app
 
 
-@app.command()
 def bench(
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("bench.json"),
     pages: Annotated[int, typer.Option(help="Haystack size: python3.11-doc HTML pages.")] = 150,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from citebot.cli import _deps_or_fail, _fail, _settings, app
+from citebot.common import deps_or_fail, fail, load_settings
 
 
 def _gate(kind: str, metric: str) -> typing.Any:
@@ -19,7 +19,6 @@ def _gate(kind: str, metric: str) -> typing.Any:
                         help=f"Exit 1 when {metric} is {words} this.")
 
 
-@app.command("eval")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL questions (see evals/data/dev_questions.jsonl).")],
     engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
@@ -45,9 +44,9 @@ def evaluate(
     try:
         questions, sha = load_questions(file)
     except DatasetError as exc:
-        _fail(str(exc))
-    settings = _settings()
-    deps = _deps_or_fail(settings)
+        fail(str(exc))
+    settings = load_settings()
+    deps = deps_or_fail(settings)
     progress = Progress("questions", unit="q")
     report = run_eval(questions, deps, dataset_sha256=sha, engine=engine, progress=progress)
     progress.close()

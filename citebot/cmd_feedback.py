@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from citebot.cli import _fail, _settings, app
+from citebot.common import fail, load_settings
 
 if TYPE_CHECKING:
     from chats.store import ChatStore
 
 feedback_app = typer.Typer(no_args_is_help=True, help="Feedback given on answers in the chat.")
-app.add_typer(feedback_app, name="feedback")
 
 
 def _chats() -> ChatStore:
@@ -22,12 +21,12 @@ def _chats() -> ChatStore:
 
     from chats.store import ChatStore
 
-    url = _settings().chats.database_url
+    url = load_settings().chats.database_url
     assert url is not None
     try:
         return ChatStore(url)
     except SQLAlchemyError as exc:
-        _fail(f"cannot open the conversation database {url}: {exc}")
+        fail(f"cannot open the conversation database {url}: {exc}")
 
 
 @feedback_app.command("export")

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from citebot.cli import _deps_or_fail, _fail, _lock_path, _open_store, _settings, app
+from citebot.common import deps_or_fail, fail, load_settings, lock_path, open_store
 
 if TYPE_CHECKING:
     from citebot.warmup import ModelWarmup
 
 
-@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default CITEBOT_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default CITEBOT_PORT, 7860).")] = None,
@@ -27,17 +26,17 @@ def serve(
     from ingest.pipeline import ingest
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
 
-    settings = _settings()
+    settings = load_settings()
     try:
         embedder = SentenceTransformerEmbedder.from_config(settings.store)
     except EmbeddingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # The model loads on a thread while this one opens the store, imports Gradio and builds the page.
     warmup = ModelWarmup(embedder).start()
     from web.server import create_app
 
-    store = _open_store(settings)
-    deps = _deps_or_fail(settings, require_documents=not ingest_if_empty, store=store, embedder=embedder)
+    store = open_store(settings)
+    deps = deps_or_fail(settings, require_documents=not ingest_if_empty, store=store, embedder=embedder)
     if ingest_if_empty and not deps.store.documents():
         _wait(warmup)
         seeds = settings.seeds_dir
@@ -56,7 +55,7 @@ def serve(
     app_ = create_app(build_services(settings, deps), web)
     _wait(warmup)
     # Documents still on the static model get their full-model vectors while the server answers.
-    UpgradeWorker(deps.store, embedder, _lock_path(settings), settings.embedding_batch_size).start()
+    UpgradeWorker(deps.store, embedder, lock_path(settings), settings.embedding_batch_size).start()
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
@@ -69,4 +68,4 @@ def _wait(warmup: ModelWarmup) -> None:
     try:
         warmup.wait()
     except EmbeddingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
