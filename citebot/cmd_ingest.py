@@ -50,6 +50,7 @@ def ingest(
             prune=prune,
             reindex=reindex,
             progress=progress,
+            on_wait=lambda m: typer.echo(m, err=True),
             batch_size=settings.embedding_batch_size,
             static_factory=lambda: static,
         )

@@ -177,13 +177,34 @@ def ingest(
     progress: ProgressFn | None = None,
     batch_size: int = 64,
     static_factory: Callable[[], Any] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring the store in line with the files; embed only what changed.
 
     With `static_factory`, new chunks get tier-1 vectors from the static model and their documents are
     searchable at once; `ingest.upgrade.upgrade` later gives them full-model vectors. Without it, documents are
-    embedded with the full model straight away.
+    embedded with the full model straight away. One ingest writes to a store at a time: another run waits for
+    the store's ingest lock (`on_wait` hears who holds it), then finds the files it would have embedded unchanged.
     """
+    with store.ingest_lock(on_wait):
+        # Another run may have created the collections or committed documents while this one waited.
+        store.reload(check_model=not reindex)
+        return _ingest_locked(paths, store, embedder_factory, config, prune=prune, reindex=reindex,
+                              progress=progress, batch_size=batch_size, static_factory=static_factory)
+
+
+def _ingest_locked(
+    paths: Iterable[Path],
+    store: Store,
+    embedder_factory: Callable[[], Any],
+    config: IngestConfig,
+    *,
+    prune: bool,
+    reindex: bool,
+    progress: ProgressFn | None,
+    batch_size: int,
+    static_factory: Callable[[], Any] | None,
+) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
     files, report.errors = discover(paths)

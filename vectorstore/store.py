@@ -8,7 +8,7 @@ next ingest garbage-collects the orphans and finishes the job.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import numpy as np
 
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import canonical_name
+from vectorstore.lease import IngestLock
 from vectorstore.static import static_name
 
 SCHEMA_VERSION = 1
@@ -150,6 +151,15 @@ class Store:
         self._static: Any = None
         self._docs: Any = None
         self._open_existing(check_model)
+
+    def reload(self, check_model: bool = True) -> None:
+        """Pick up collections another process created since this store was opened (after waiting for it)."""
+        self._open_existing(check_model)
+
+    def ingest_lock(self, on_wait: Callable[[str], None] | None = None) -> IngestLock:
+        """The lock one ingest holds while it writes (a file lock here, a lease on a Chroma server)."""
+        return IngestLock(self.client, Path(self.config.chroma_path), self.config.collection,
+                          server=bool(self.config.chroma_url), on_wait=on_wait)
 
     @classmethod
     def open(cls, config: StoreConfig, check_model: bool = True) -> Store:

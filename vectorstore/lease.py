@@ -1,0 +1,127 @@
+"""One ingest at a time per store, across processes and replicas.
+
+Two ingests at once would embed the same files twice, and one run's clean-up of "chunks of a run that died"
+would delete the other's chunks before they are committed. So an ingest holds a lock on the store:
+
+* embedded store: an exclusive `flock` on a file in the store's folder; the kernel drops it when the holder
+  dies, even by kill -9;
+* Chroma server: a lease record (the metadata of a small collection beside the chunks) naming its holder and
+  an expiry that the holder renews; a crashed holder's lease simply expires.
+
+A second run waits, saying who holds the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+# A lease is renewed every third of its life, so a live holder never loses it to a slow round trip.
+_RENEW_FRACTION = 3
+
+
+def holder_name() -> str:
+    """Who is ingesting: host, process and a random suffix (two runs in one process differ too)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class IngestLock:
+    """`with IngestLock(client, config, on_wait=print):` blocks until this run may write to the store."""
+
+    def __init__(self, client: Any, chroma_path: Path, collection: str, server: bool,
+                 on_wait: Callable[[str], None] | None = None, lease_seconds: float = 30.0,
+                 poll_seconds: float = 0.5) -> None:
+        self.client = client
+        self.path = Path(chroma_path) / "ingest.lock"
+        self.lease_name = f"{collection}-ingest-lease"
+        self.server = server
+        self.on_wait = on_wait or (lambda _msg: None)
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.me = holder_name()
+        self._fd: int | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    # -- embedded: a file lock ------------------------------------------------------------------
+    def _lock_file(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            self.on_wait(f"another ingest is writing to this store ({holder}); waiting for it to finish …")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, self.me.encode(), 0)
+        self._fd = fd
+
+    # -- server: a lease record -----------------------------------------------------------------
+    def _lease(self) -> Any:
+        return self.client.get_or_create_collection(self.lease_name, metadata={"holder": "", "expires": 0.0})
+
+    def _read(self) -> tuple[str, float]:
+        meta = self._lease().metadata or {}
+        return str(meta.get("holder", "")), float(meta.get("expires", 0.0))
+
+    def _write(self, holder: str, expires: float) -> None:
+        self._lease().modify(metadata={"holder": holder, "expires": expires})
+
+    def _take_lease(self) -> None:
+        told = ""
+        while True:
+            holder, expires = self._read()
+            if not holder or expires < time.time() or holder == self.me:
+                self._write(self.me, time.time() + self.lease_seconds)
+                # Chroma has no compare-and-set: after writing, wait a beat and read again; of two runs that
+                # wrote at once, only the last writer sees its own name and goes ahead.
+                time.sleep(self.poll_seconds)
+                if self._read()[0] == self.me:
+                    break
+                continue
+            if holder != told:
+                self.on_wait(f"another ingest holds this store's lease ({holder}, expires in "
+                             f"{max(0.0, expires - time.time()):.0f} s); waiting …")
+                told = holder
+            time.sleep(self.poll_seconds)
+        self._renewer = threading.Thread(target=self._renew, name="ingest-lease", daemon=True)
+        self._renewer.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease_seconds / _RENEW_FRACTION):
+            try:
+                self._write(self.me, time.time() + self.lease_seconds)
+            except Exception:  # the server is briefly unreachable: the next round tries again
+                continue
+
+    # -- context manager ------------------------------------------------------------------------
+    def __enter__(self) -> IngestLock:
+        if self.server:
+            self._take_lease()
+        else:
+            self._lock_file()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        if self._renewer is not None:
+            self._stop.set()
+            self._renewer.join(timeout=5)
+            try:
+                if self._read()[0] == self.me:
+                    self._write("", 0.0)
+            except Exception:  # the lease expires by itself
+                pass
