@@ -42,6 +42,7 @@ COPY citebot /src/citebot
 COPY ingest /src/ingest
 COPY vectorstore /src/vectorstore
 COPY bot /src/bot
+COPY chats /src/chats
 COPY web /src/web
 COPY evals /src/evals
 COPY bench /src/bench
