@@ -18,16 +18,14 @@ app.add_typer(feedback_app, name="feedback")
 
 
 def _chats() -> ChatStore:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from chats.store import ChatStore
+    from chats.store import ChatStore, ChatStoreError
 
     url = _settings().chats.database_url
     assert url is not None
     try:
         return ChatStore(url)
-    except SQLAlchemyError as exc:
-        _fail(f"cannot open the conversation database {url}: {exc}")
+    except ChatStoreError as exc:
+        _fail(str(exc))
 
 
 @feedback_app.command("export")

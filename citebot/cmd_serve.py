@@ -47,10 +47,15 @@ def serve(
         progress.close()
         typer.echo(report.summary(), err=True)
         deps.retriever.refresh()
+    from chats.store import ChatStoreError
     from citebot.deps import build_services
 
     web = settings.web
-    app_ = create_app(build_services(settings, deps), web)
+    try:
+        services = build_services(settings, deps)
+    except ChatStoreError as exc:
+        _fail(str(exc))
+    app_ = create_app(services, web)
     _wait(warmup)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
