@@ -10,9 +10,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "citebot-postgres: new cluster in $PGDATA" >&2
   pwfile="$(mktemp)"
   printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
-  initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" -E UTF8 --auth-local=peer --auth-host=scram-sha-256
+  # The Unix socket (in /tmp, inside this container only) trusts: that is how `docker compose exec postgres
+  # pg_dump -h /tmp -U citebot citebot` backs up without the password. Over TCP, always the password.
+  initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" -E UTF8 --auth-local=trust --auth-host=scram-sha-256
   rm -f "$pwfile"
-  # Other containers on the compose network connect over TCP, always with the password.
+  # initdb's rules cover only loopback; the replicas connect from the compose network.
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -k /tmp" -w start
   psql -v ON_ERROR_STOP=1 -h /tmp -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
