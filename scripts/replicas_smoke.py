@@ -100,6 +100,23 @@ def until(what: str, check: Any, timeout: float) -> Any:
         time.sleep(0.25)
 
 
+def stream_through_proxy(proxy: str) -> None:
+    """/api/chat/stream through nginx: token events arrive, then the answer event (buffering is off)."""
+    req = urllib.request.Request(f"{proxy}/api/chat/stream", method="POST",
+                                 data=json.dumps({"question": NEW_QUESTION}).encode(),
+                                 headers={"content-type": "application/json"})
+    events: list[str] = []
+    with urllib.request.urlopen(req, timeout=120) as r:
+        if r.headers.get("content-type", "").split(";")[0] != "text/event-stream":
+            fail(f"the stream through the proxy is {r.headers.get('content-type')}, not text/event-stream")
+        for line in r:
+            if line.startswith(b"event: "):
+                events.append(line[7:].decode().strip())
+    if "token" not in events or events[-1] != "answer":
+        fail(f"the event stream through the proxy carried {events}, not tokens and then the answer")
+    say(f"event stream through the proxy: {events.count('token')} token events, then the answer")
+
+
 def before(args: argparse.Namespace) -> None:
     name = f"velmora-ferry-{uuid.uuid4().hex[:6]}.txt"
     report = upload(args.a, name, ARTICLE, args.token)
@@ -112,6 +129,11 @@ def before(args: argparse.Namespace) -> None:
     if "Eckhart-Moyo" not in ans["answer"]:
         fail(f"the answer through the proxy does not name the captain: {ans}")
     say(f"through the proxy: {ans['answer']!r} ({len(ans['citations'])} citation(s))")
+    stream_through_proxy(args.proxy)
+    page = urllib.request.urlopen(f"{args.proxy}/", timeout=60)
+    if page.status != 200 or b"gradio" not in page.read().lower():
+        fail(f"the chat page through the proxy answered {page.status} without the Gradio app")
+    say("the chat page loads through the proxy")
     status, conv = call("POST", f"{args.proxy}/api/conversations", {})
     if status != 201:
         fail(f"POST /api/conversations answered {status}: {conv}")
