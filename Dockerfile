@@ -42,6 +42,7 @@ COPY citebot /src/citebot
 COPY ingest /src/ingest
 COPY vectorstore /src/vectorstore
 COPY bot /src/bot
+COPY chats /src/chats
 COPY web /src/web
 COPY evals /src/evals
 COPY bench /src/bench
@@ -50,7 +51,9 @@ RUN /opt/venv/bin/pip install --no-deps --force-reinstall /src \
     && /opt/venv/bin/citebot --help >/dev/null
 
 FROM ${BASE_IMAGE}
-RUN useradd --create-home --uid 10001 citebot && mkdir -p /data && chown citebot:citebot /data
+# /data/uploads exists in the image so that a volume mounted there (compose shares one between replicas) starts
+# out owned by the citebot user.
+RUN useradd --create-home --uid 10001 citebot && mkdir -p /data/uploads && chown -R citebot:citebot /data
 COPY --from=builder /opt/venv /opt/venv
 COPY seeds /app/seeds
 # Settings are CITEBOT_* only (`citebot settings` lists them); these are the container's defaults.

@@ -9,7 +9,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install install-test run ingest serve test unit lint typecheck eval bench bench-quick docker-smoke clean
+.PHONY: help install install-test run ingest serve test unit lint typecheck eval bench bench-quick docker-smoke replicas-smoke clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench-quick: install  ## A small, quick benchmark run (CI keeps it from rotting;
 
 docker-smoke:  ## Build the Docker image locally and smoke-test it (needs root for dockerd)
 	scripts/docker-smoke
+
+replicas-smoke:  ## Two replicas behind nginx with Postgres (compose profile): failover and restart (root)
+	scripts/replicas-smoke
 
 clean:  ## Remove the venv, the store and caches
 	rm -rf $(VENV) .citebot .pytest_cache .mypy_cache .ruff_cache artifacts

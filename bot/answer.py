@@ -97,8 +97,9 @@ def stream(
     resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(q, msgs)
     if resolved.query != q:
         yield StatusEvent(stage="resolved", detail=resolved.query)
-    # Newly ingested documents show up within a second, without a manifest read on every request.
-    deps.retriever.refresh(max_age=1.0)
+    # Newly ingested documents show up within CITEBOT_REFRESH_SECONDS, without a manifest read on every request
+    # (`citebot serve` also refreshes in the background, so this is rarely the request that pays for it).
+    deps.retriever.refresh(max_age=deps.config.refresh_seconds)
     passages = deps.retriever.search(resolved.query, filters=filters)
     t1 = time.perf_counter()
     yield StatusEvent(stage="retrieved", detail=str(len(passages)), chunk_ids=[p.chunk.id for p in passages])

@@ -24,6 +24,12 @@ class BotConfig(BaseModel):
     max_overlap: float = Field(
         default=0.5, ge=0, le=1, description="Drop a passage overlapping an already chosen one by more than this share."
     )
+    refresh_seconds: float = Field(
+        default=0.5, gt=0, le=3600,
+        description="How often the retriever looks at the store's manifest for articles that another process "
+        "(another replica, `citebot ingest`) added, changed or removed; `citebot serve` looks in the background, "
+        "so such an article is answerable within about this long plus the time to re-index.",
+    )
     max_question_chars: int = Field(default=8000, ge=1, description="Longest question accepted, in characters.")
     max_history_turns: int = Field(default=20, ge=0, description="History messages considered for follow-ups.")
     answer_sentences: int = Field(default=2, ge=1, le=10, description="Most sentences the extractive engine quotes.")

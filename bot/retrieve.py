@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,18 +144,26 @@ class HybridRetriever:
         self.corpus = Corpus.load(store)
         self._by_id = {c.id: c for c in self.corpus.chunks}
         self._checked = time.monotonic()
+        # One reload at a time: a request that finds another thread reloading goes on with the current index
+        # instead of loading the same corpus again beside it.
+        self._reloading = threading.Lock()
 
     def refresh(self, max_age: float = 0.0) -> bool:
         """Reload if documents were ingested or removed; checks at most every `max_age` seconds."""
         now = time.monotonic()
         if max_age and now - self._checked < max_age:
             return False
-        self._checked = now
-        if signature(self.store.documents()) == self.corpus.signature:
+        if not self._reloading.acquire(blocking=max_age == 0.0):
             return False
-        self.corpus = Corpus.load(self.store)
-        self._by_id = {c.id: c for c in self.corpus.chunks}
-        return True
+        try:
+            self._checked = time.monotonic()
+            if signature(self.store.documents()) == self.corpus.signature:
+                return False
+            corpus = Corpus.load(self.store)
+            self._by_id, self.corpus = {c.id: c for c in corpus.chunks}, corpus
+            return True
+        finally:
+            self._reloading.release()
 
     def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """BM25 ranking of chunk ids."""

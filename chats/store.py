@@ -8,8 +8,21 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from bot.models import Answer, Citation
@@ -21,6 +34,15 @@ MAX_COMMENT_CHARS = 4000
 
 class ChatError(LookupError):
     """A conversation or turn that does not exist; the message names it."""
+
+
+class ChatStoreError(RuntimeError):
+    """The conversation database cannot be opened; the message says what to check."""
+
+
+# Any fixed number: replicas starting together take this Postgres advisory lock so that only one of them
+# creates the tables (two concurrent CREATE TABLEs of the same name fail on Postgres's catalog).
+_SCHEMA_LOCK = 0x63697465626F74  # "citebot"
 
 
 class _Base(DeclarativeBase):
@@ -98,13 +120,40 @@ class ChatStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ChatStoreError(
+                f"CITEBOT_DATABASE_URL={url!r} is not a database URL; use e.g. sqlite:///path/citebot.db or "
+                "postgresql+psycopg://user:password@host:5432/citebot"
+            ) from exc
+        # For messages: never print the password.
+        self.location = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url)
+        try:
+            # pool_pre_ping: a server database may restart under a running replica; a dead pooled
+            # connection is replaced instead of failing the next request.
+            self.engine: Engine = create_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        except (ArgumentError, ImportError) as exc:
+            raise ChatStoreError(
+                f"cannot use the conversation database {self.location}: {exc}. Check the driver part of "
+                "CITEBOT_DATABASE_URL (postgresql+psycopg:// for Postgres, sqlite:/// for a file)."
+            ) from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        _Base.metadata.create_all(self.engine)
+        try:
+            with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                _Base.metadata.create_all(conn)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise ChatStoreError(
+                f"cannot open the conversation database {self.location}: {_first_line(exc)}. Check that the "
+                "database server is running and CITEBOT_DATABASE_URL (host, port, user, password, database) "
+                "is right; unset it to keep conversations in SQLite under CITEBOT_DATA_DIR."
+            ) from exc
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -207,6 +256,12 @@ class ChatStore:
                                          turns=before).history(),
                 ))
         return out
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    # The driver's own message, without SQLAlchemy's multi-line background links.
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

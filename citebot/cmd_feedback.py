@@ -17,16 +17,14 @@ feedback_app = typer.Typer(no_args_is_help=True, help="Feedback given on answers
 
 
 def _chats() -> ChatStore:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from chats.store import ChatStore
+    from chats.store import ChatStore, ChatStoreError
 
     url = load_settings().chats.database_url
     assert url is not None
     try:
         return ChatStore(url)
-    except SQLAlchemyError as exc:
-        fail(f"cannot open the conversation database {url}: {exc}")
+    except ChatStoreError as exc:
+        fail(str(exc))
 
 
 @feedback_app.command("export")

@@ -49,10 +49,15 @@ def serve(
         progress.close()
         typer.echo(report.summary(), err=True)
         deps.retriever.refresh()
+    from chats.store import ChatStoreError
     from citebot.deps import build_services
 
     web = settings.web
-    app_ = create_app(build_services(settings, deps), web)
+    try:
+        services = build_services(settings, deps)
+    except ChatStoreError as exc:
+        fail(str(exc))
+    app_ = create_app(services, web)
     _wait(warmup)
     # Documents still on the static model get their full-model vectors while the server answers.
     UpgradeWorker(deps.store, embedder, lock_path(settings), settings.embedding_batch_size).start()

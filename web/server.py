@@ -5,6 +5,9 @@ Thin over bot.answer, the ingest library and the conversation store; routes live
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -14,6 +17,7 @@ from web.auth import Guard
 from web.config import WebConfig
 from web.conformance import MethodNotAllowed, document_middleware_errors
 from web.errors import BodyLimit, install_handlers
+from web.follower import IndexFollower
 from web.limits import Admission, AnswerSlots, RateLimit
 from web.openai_api import openai_router
 from web.services import Services
@@ -29,7 +33,18 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     config = config or WebConfig()
     deps = services.bot
     guard = Guard(config)
-    app = FastAPI(title="citebot", description="Cited answers about stored news articles.", version="0.1.0")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Articles that another replica or `citebot ingest` stores become answerable here without a restart.
+        follower = IndexFollower(deps.retriever, deps.config.refresh_seconds).start()
+        try:
+            yield
+        finally:
+            follower.stop()
+
+    app = FastAPI(title="citebot", description="Cited answers about stored news articles.", version="0.1.0",
+                  lifespan=lifespan)
     upload_limit = services.library.max_bytes * config.max_upload_files + _UPLOAD_OVERHEAD
     # Pasted text is one article: the file limit applies, not the (smaller) JSON question limit.
     paste_limit = services.library.max_bytes + _UPLOAD_OVERHEAD
@@ -66,7 +81,10 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
         if deps.config.engine not in deps.engines:
             return JSONResponse({"ready": False, "reason": f"engine {deps.config.engine!r} is not configured"},
                                 status_code=503)
-        return JSONResponse({"ready": True, "documents": n, "engine": deps.config.engine})
+        # indexed_documents: what this process answers from; it catches up with `documents` (the store, which
+        # other replicas may have just written) within CITEBOT_REFRESH_SECONDS.
+        return JSONResponse({"ready": True, "documents": n, "indexed_documents": len(deps.retriever.corpus.docs),
+                             "engine": deps.config.engine})
 
     if ui:
         import gradio as gr
