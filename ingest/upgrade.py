@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.lock import WorkerLock
+from vectorstore.lease import FileLock
 from vectorstore.store import Chunk, Document, Store
 
 ProgressFn = Callable[[int, int], None]
@@ -78,7 +78,7 @@ def upgrade(
     """Upgrade every tier-1 document; returns at once (locked_out) when another worker holds the lock."""
     t0 = time.perf_counter()
     report = UpgradeReport()
-    with WorkerLock(lock_path, wait=wait_for_lock) as held:
+    with FileLock(lock_path, wait=wait_for_lock) as held:
         if not held:
             report.locked_out = True
             return report

@@ -33,6 +33,45 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class FileLock:
+    """An exclusive `flock` on a file, naming its holder inside it.
+
+    `with FileLock(path) as held:` waits for the lock (telling `on_wait` who holds it); with `wait=False`,
+    `held` is False at once when another process has it.
+    """
+
+    def __init__(self, path: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+                 holder: str | None = None) -> None:
+        self.path, self.wait = Path(path), wait
+        self.on_wait = on_wait or (lambda _msg: None)
+        self.holder = holder or holder_name()
+        self._fd: int | None = None
+
+    def __enter__(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not self.wait:
+                os.close(fd)
+                return False
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            self.on_wait(f"another process holds {self.path.name} ({holder}); waiting for it to finish …")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, self.holder.encode(), 0)
+        self._fd = fd
+        return True
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
 class IngestLock:
     """`with IngestLock(client, config, on_wait=print):` blocks until this run may write to the store."""
 
@@ -47,23 +86,9 @@ class IngestLock:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.me = holder_name()
-        self._fd: int | None = None
+        self._file = FileLock(self.path, wait=True, on_wait=on_wait, holder=self.me)
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
-
-    # -- embedded: a file lock ------------------------------------------------------------------
-    def _lock_file(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            self.on_wait(f"another ingest is writing to this store ({holder}); waiting for it to finish …")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, self.me.encode(), 0)
-        self._fd = fd
 
     # -- server: a lease record -----------------------------------------------------------------
     def _lease(self) -> Any:
@@ -108,15 +133,13 @@ class IngestLock:
         if self.server:
             self._take_lease()
         else:
-            self._lock_file()
+            self._file.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if not self.server:
+            self._file.__exit__(exc_type, exc, tb)
         if self._renewer is not None:
             self._stop.set()
             self._renewer.join(timeout=5)

@@ -8,9 +8,9 @@ from helpers import HashEmbedder
 from bot.config import BotConfig
 from bot.retrieve import HybridRetriever
 from ingest.config import IngestConfig
-from ingest.lock import WorkerLock
 from ingest.pipeline import ingest
 from ingest.upgrade import index_status, upgrade
+from vectorstore.lease import FileLock
 from vectorstore.store import Store
 
 
@@ -105,7 +105,7 @@ def test_one_worker_at_a_time(seeds_copy, store_config, tmp_path):
     full, static = Spy("full", 64), Spy("static", 32)
     store = Store.open(store_config)
     _tier1([seeds_copy], store, full, static)
-    with WorkerLock(tmp_path / "lock") as held:
+    with FileLock(tmp_path / "lock", wait=False) as held:
         assert held
         report = upgrade(store, lambda: full, tmp_path / "lock")
         assert report.locked_out and "another worker" in report.summary() and full.calls == 0
