@@ -30,6 +30,8 @@ ARTICLE = (
 NEW_QUESTION = "Who is the captain of the Velmora harbour ferry?"
 SEED_QUESTION = "Which Iranian president is going to visit Moscow to sign the pact?"
 CLIENTS = 8
+# A shed request (429/503) is retried this many times, this many seconds apart (the server's Retry-After).
+SHED_RETRIES, SHED_BACKOFF = 5, 1.0
 
 
 def say(msg: str) -> None:
@@ -153,6 +155,7 @@ def before(args: argparse.Namespace) -> None:
 def failover(args: argparse.Namespace) -> None:
     """8 clients ask through the proxy; replica A is killed in the middle; then they go on for a while."""
     results: list[tuple[float, float, bool, str]] = []  # (start, end, ok, detail)
+    shed = [0]  # 429/503 answers that were retried after Retry-After
     lock = threading.Lock()
     stop = threading.Event()
     questions = [SEED_QUESTION, NEW_QUESTION, "When did Vladimir Putin return to the Kremlin?"]
@@ -163,12 +166,20 @@ def failover(args: argparse.Namespace) -> None:
             q = questions[(i + n) % len(questions)]
             n += 1
             t0 = time.monotonic()
-            try:
-                status, ans = call("POST", f"{args.proxy}/api/ask", {"question": q}, timeout=60)
-                ok = status == 200 and bool(ans.get("citations"))
-                detail = "" if ok else f"HTTP {status}: {str(ans)[:200]}"
-            except OSError as exc:
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            for _attempt in range(SHED_RETRIES + 1):
+                try:
+                    status, ans = call("POST", f"{args.proxy}/api/ask", {"question": q}, timeout=60)
+                    ok = status == 200 and bool(ans.get("citations"))
+                    detail = "" if ok else f"HTTP {status}: {str(ans)[:200]}"
+                except OSError as exc:
+                    status, ok, detail = 0, False, f"{type(exc).__name__}: {exc}"
+                if status not in (429, 503):
+                    break
+                # Load shedding is the server asking the client to come back: a well-behaved client honours
+                # Retry-After, as the README's limits section says.
+                with lock:
+                    shed[0] += 1
+                time.sleep(SHED_BACKOFF)
             with lock:
                 results.append((t0, time.monotonic(), ok, detail))
 
@@ -197,7 +208,8 @@ def failover(args: argparse.Namespace) -> None:
     errors_before = [r for r in before_kill if not r[2]]
     errors_after = [r for r in after_kill if not r[2]]
     say(f"before the kill: {len(before_kill)} requests, {len(errors_before)} errors; in flight at the kill: "
-        f"{len(in_flight)}, {len(lost)} lost; after: {len(after_kill)} requests, {len(errors_after)} errors")
+        f"{len(in_flight)}, {len(lost)} lost; after: {len(after_kill)} requests, {len(errors_after)} errors; "
+        f"{shed[0]} shed (429/503) and retried")
     for r in errors_before + lost + errors_after:
         say(f"  failed request ({r[0] - kill_start:+.2f}s .. {r[1] - kill_start:+.2f}s from the kill): {r[3]}")
     if errors_before:

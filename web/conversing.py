@@ -14,13 +14,13 @@ def history_for(chats: ChatStore, conversation_id: str | None, given: list[Any])
     """The history to answer with: the stored conversation's, or the one sent."""
     if conversation_id is None:
         return [m.model_dump() if hasattr(m, "model_dump") else m for m in given]
+    if given:
+        raise ApiError(422, "send either history or conversation_id, not both: with a conversation_id the server "
+                       "supplies the history")
     try:
         conv = chats.get(conversation_id)
     except ChatError as exc:
         raise ApiError(404, str(exc), "conversation_not_found") from exc
-    if given:
-        raise ApiError(422, "send either history or conversation_id, not both: with a conversation_id the server "
-                       "supplies the history")
     return [m.model_dump() for m in conv.history()]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -15,15 +15,18 @@ from vectorstore.store import Document
 class AskRequest(BaseModel):
     """Body of POST /api/ask and /api/chat/stream."""
 
+    # The limits are declared for clients here and enforced by bot.answer.validate, whose messages say what
+    # is wrong in words ("question is empty") rather than in validator terms.
     question: str = Field(
-        min_length=1, max_length=BotConfig().max_question_chars, pattern=r"\S",
+        json_schema_extra={"minLength": 1, "maxLength": BotConfig().max_question_chars, "pattern": r"\S"},
         description="The question: not blank, at most CITEBOT_MAX_QUESTION_CHARS characters (8000 by default).",
     )
     history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first.")
     conversation_id: str | None = Field(
         default=None, description="A stored conversation (POST /api/conversations): the server supplies its "
         "history and records this turn. Do not send `history` with it.")
-    engine: EngineName | None = Field(
+    engine: str | None = Field(
+        json_schema_extra={"enum": [*get_args(EngineName), None]},
         default=None, description="extractive, openai or llamacpp (default: configured); an engine this server "
         "has not configured is a 422 saying how to enable it.")
     sources: list[str] = Field(default_factory=list, description="Only retrieve from these sources.")

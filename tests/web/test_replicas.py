@@ -49,6 +49,10 @@ def replicas(tmp_path_factory, chroma_url) -> Iterator[tuple[str, str]]:
     """Seeds ingested with the `citebot ingest` command into the Chroma server, then replicas A and B."""
     with temporary_postgres() as database_url:
         base = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+        # The distilled static model is a cache every process may share (distilling it again takes minutes
+        # on a loaded machine), and the upgrade worker is left to the replicas.
+        if os.environ.get("CITEBOT_STATIC_MODEL_DIR"):
+            base["CITEBOT_STATIC_MODEL_DIR"] = os.environ["CITEBOT_STATIC_MODEL_DIR"]
         shared = {**base, "CITEBOT_CHROMA_URL": chroma_url, "CITEBOT_COLLECTION": "replicas",
                   "CITEBOT_DATABASE_URL": database_url, "CITEBOT_ADMIN_TOKEN": "replica-admin",
                   "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -69,6 +73,11 @@ def replicas(tmp_path_factory, chroma_url) -> Iterator[tuple[str, str]]:
         try:
             for url, proc, name in zip(urls, procs, "AB", strict=True):
                 wait_for(f"{url}/readyz", proc, timeout=240, what=f"replica {name}")
+                # Ready means the store answers; wait until this replica also answers from both seeds.
+                deadline = time.monotonic() + 120
+                while httpx.get(f"{url}/readyz", timeout=10).json().get("indexed_documents", 0) < 2:
+                    assert time.monotonic() < deadline, f"replica {name} did not index the seeds"
+                    time.sleep(0.5)
             yield urls[0], urls[1]
         finally:
             for proc in procs:
