@@ -92,7 +92,14 @@ class IngestLock:
 
     # -- server: a lease record -----------------------------------------------------------------
     def _lease(self) -> Any:
-        return self.client.get_or_create_collection(self.lease_name, metadata={"holder": "", "expires": 0.0})
+        # Never get_or_create with metadata: on an existing collection that would overwrite the holder's lease.
+        try:
+            return self.client.get_collection(self.lease_name)
+        except Exception:
+            try:
+                return self.client.create_collection(self.lease_name, metadata={"holder": "", "expires": 0.0})
+            except Exception:  # another run created it first
+                return self.client.get_collection(self.lease_name)
 
     def _read(self) -> tuple[str, float]:
         meta = self._lease().metadata or {}

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,14 +39,30 @@ def _two_ingests(env: dict[str, str], folder: Path) -> list[subprocess.Completed
     cmd = [str(BIN / "citebot"), "ingest", str(folder), "--json"]
     runs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
-    time.sleep(3)
-    assert all(p.poll() is None for p in runs)  # both wait for the lock
+    errs: list[list[str]] = [[], []]
+
+    def read(i: int) -> None:
+        stream = runs[i].stderr
+        assert stream is not None
+        errs[i].extend(iter(stream.readline, ""))
+
+    readers = [threading.Thread(target=read, args=(i,), daemon=True) for i in range(2)]
+    for t in readers:
+        t.start()
+    # Let go only once both runs have said that they are waiting for the lock.
+    deadline = time.monotonic() + 120
+    while not all(any("waiting" in line for line in e) for e in errs):
+        assert time.monotonic() < deadline, errs
+        assert all(p.poll() is None for p in runs), errs  # neither may finish while the store is held
+        time.sleep(0.2)
     holder.stdin.close()
     holder.wait(timeout=60)
     out = []
-    for p in runs:
-        stdout, stderr = p.communicate(timeout=600)
-        out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
+    for p, t, e in zip(runs, readers, errs, strict=True):
+        stdout = p.stdout.read() if p.stdout else ""
+        p.wait(timeout=600)
+        t.join(timeout=30)
+        out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, "".join(e)))
     return out
 
 
