@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -88,6 +89,22 @@ def _ask_remote(url: str, question: str | None, as_json: bool, jsonl: bool, engi
         except RemoteError as exc:
             fail(str(exc))
         return
+    _jsonl(lambda item: ask_remote(url, body(item.get("question"), item.get("history"),
+                                            item.get("engine", engine))), (ValueError, RemoteError))
+
+
+def _ask_jsonl(deps: Deps, engine: str | None) -> None:
+    from bot.answer import answer
+    from bot.models import EngineError, QuestionError
+
+    _jsonl(lambda item: answer(item.get("question"), item.get("history"), deps,
+                               engine=item.get("engine", engine)).model_dump(),
+           (ValueError, QuestionError, EngineError))
+
+
+def _jsonl(answer_one: Callable[[dict[str, Any]], dict[str, Any]], errors: tuple[type[Exception], ...]) -> None:
+    """Answer each stdin line `{"id"?, "question", "history"?, "engine"?}`, one JSON line out per line in; a bad
+    line gets an `error` line (with its id) and a non-zero exit at the end, the others are still answered."""
     failed = False
     for lineno, line in enumerate(sys.stdin, start=1):
         if not line.strip():
@@ -97,35 +114,9 @@ def _ask_remote(url: str, question: str | None, as_json: bool, jsonl: bool, engi
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise ValueError("each line must be a JSON object")
-            out = ask_remote(url, body(item.get("question"), item.get("history"), item.get("engine", engine)))
+            out = answer_one(item)
             typer.echo(json.dumps({"id": item["id"], **out} if "id" in item else out, ensure_ascii=False))
-        except (ValueError, RemoteError) as exc:
-            failed = True
-            err = {"id": item.get("id")} if isinstance(item, dict) and "id" in item else {}
-            typer.echo(json.dumps({**err, "error": f"line {lineno}: {exc}"}))
-        sys.stdout.flush()
-    if failed:
-        raise typer.Exit(1)
-
-
-def _ask_jsonl(deps: Deps, engine: str | None) -> None:
-    from bot.answer import answer
-    from bot.models import EngineError, QuestionError
-
-    failed = False
-    for lineno, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise QuestionError("each line must be a JSON object")
-            ans = answer(item.get("question"), item.get("history"), deps, engine=item.get("engine", engine))
-            out = ans.model_dump()
-            if "id" in item:
-                out = {"id": item["id"], **out}
-            typer.echo(json.dumps(out, ensure_ascii=False))
-        except (ValueError, QuestionError, EngineError) as exc:
+        except errors as exc:
             failed = True
             err = {"id": item.get("id")} if isinstance(item, dict) and "id" in item else {}
             typer.echo(json.dumps({**err, "error": f"line {lineno}: {exc}"}))
