@@ -99,8 +99,11 @@ class Corpus:
     @classmethod
     def load(cls, store: Store) -> Corpus:
         """Read the committed documents and chunks and index them."""
-        docs = {d.doc_id: d for d in store.documents()}
-        chunks = store.visible_chunks()
+        manifest = store.documents()
+        docs = {d.doc_id: d for d in manifest}
+        # The chunks of this very manifest: the signature then describes what was loaded, so a tier changed
+        # meanwhile shows up as a changed signature and is reloaded on the next refresh.
+        chunks = store.visible_chunks(manifest)
         texts = store.document_texts()
         tokens = _tokens([c.text for c in chunks])
         bm25 = bm25s.BM25()

@@ -266,6 +266,8 @@ class Store:
     def documents(self) -> list[Document]:
         """Every committed document, sorted by source."""
         if self._docs is None:
+            self._open_existing(check_model=True)
+        if self._docs is None:
             return []
         got = self._docs.get(include=["metadatas"])
         docs = [_doc(m) for m in got["metadatas"] or []]
@@ -316,6 +318,15 @@ class Store:
 
     def _col(self, tier: int) -> Any:
         return self._static if tier == 1 else self._chunks
+
+    def _read_col(self, tier: int) -> Any:
+        """The tier's collection for a read; one another process created after this store was opened is picked
+        up here, since a long-running reader (a replica) would otherwise never see a tier it started without."""
+        col = self._col(tier)
+        if col is None:
+            self._open_existing(check_model=True)
+            col = self._col(tier)
+        return col
 
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, tier: int = 2) -> None:
         """Write chunk vectors of one tier (not yet visible until their document is committed at that tier)."""
@@ -392,14 +403,16 @@ class Store:
                   for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)]
         return sorted(chunks, key=lambda c: c.index)
 
-    def visible_chunks(self) -> list[Chunk]:
-        """Every chunk of a committed document, in document order (feeds the lexical index)."""
-        docs = self.documents()
+    def visible_chunks(self, docs: Sequence[Document] | None = None) -> list[Chunk]:
+        """Every chunk of the committed documents (or of `docs`, a manifest read before), in document order."""
+        docs = self.documents() if docs is None else docs
         chunks: list[Chunk] = []
         for tier in (2, 1):
-            col = self._col(tier)
             live = {d.rev for d in docs if d.tier == tier}
-            if col is None or not live:
+            if not live:
+                continue
+            col = self._read_col(tier)
+            if col is None:
                 continue
             got = col.get(where={"rev": {"$in": sorted(live)}}, include=["documents", "metadatas"])
             chunks += [
@@ -416,8 +429,10 @@ class Store:
 
         The query vector must come from that tier's model: the caller picks the tier, never mixes them.
         """
-        col = self._col(tier)
-        if col is None or not revs or k <= 0:
+        if not revs or k <= 0:
+            return []
+        col = self._read_col(tier)
+        if col is None:
             return []
         clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
         if where:

@@ -135,3 +135,22 @@ def test_retrieval_queries_each_tier_with_its_own_model(seeds_copy, store_config
     by_id = {c.id: c for c in store.visible_chunks()}
     assert {by_id[cid].doc_id for cid, _ in hits} == {d.doc_id for d in store.documents()}
     assert np.isfinite([s for _, s in hits]).all()
+
+
+def test_a_reader_opened_before_the_upgrade_follows_it_into_the_full_model_collection(seeds_copy, store_config,
+                                                                                      tmp_path):
+    # A replica opens the store while only the tier-1 collection exists; another process then upgrades, which
+    # creates the full-model collection. The reader must find that collection, not answer from nothing.
+    full, static = Spy("full", 64), Spy("static", 32)
+    _tier1([seeds_copy], Store.open(store_config), full, static)
+    reader = Store.open(store_config)
+    retriever = HybridRetriever(reader, full, BotConfig(), static=static)
+    question = "When will Pezeshkian visit Moscow?"
+    assert retriever.search(question)
+    upgrade(Store.open(store_config), lambda: full, tmp_path / "lock")
+    assert retriever.refresh()
+    assert all(d.tier == 2 for d in retriever.corpus.docs.values())
+    assert len(retriever.corpus.chunks) == sum(d.chunks for d in reader.documents())
+    assert retriever.search(question)
+    revs = [d.rev for d in retriever.corpus.docs.values()]
+    assert retriever.dense(question, 5, revs)  # the full-model collection, created after the reader opened
