@@ -81,6 +81,20 @@ def _upgrade_now(settings: Settings, store: Store, embedder: Any, quiet: bool = 
         progress.close()
     if report.documents or report.chunks_embedded:
         typer.echo(report.summary(), err=quiet)
+    _export_onnx(settings, embedder)
+
+
+def _export_onnx(settings: Settings, embedder: Any) -> None:
+    """With torch already loaded for the upgrade, export the question encoder for fast starts (once)."""
+    from vectorstore.embeddings import EmbeddingError
+    from vectorstore.onnx_encoder import export_if_missing
+
+    if not getattr(embedder, "loaded", False):
+        return
+    try:
+        export_if_missing(embedder, settings.store, log=lambda m: typer.echo(m, err=True))
+    except (EmbeddingError, OSError, RuntimeError) as exc:
+        typer.echo(f"warning: no ONNX export ({exc}); servers keep loading torch to encode questions", err=True)
 
 
 def _upgrade_in_background(settings: Settings, store: Store) -> None:
@@ -123,6 +137,7 @@ def upgrade() -> None:
     except (StoreError, EmbeddingError) as exc:
         fail(str(exc))
     typer.echo(report.summary())
+    _export_onnx(settings, embedder)
 
 
 def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

@@ -21,16 +21,21 @@ def serve(
     import uvicorn
 
     from citebot.progress import Progress
-    from citebot.warmup import ModelWarmup
+    from citebot.warmup import ModelWarmup, export_in_background
     from citebot.worker import UpgradeWorker
     from ingest.pipeline import ingest
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
+    from vectorstore.onnx_encoder import OnnxEmbedder
 
     settings = load_settings()
     try:
-        embedder = SentenceTransformerEmbedder.from_config(settings.store)
+        full = SentenceTransformerEmbedder.from_config(settings.store)
     except EmbeddingError as exc:
         fail(str(exc))
+    # Questions are encoded by the ONNX export when there is one: the server is then ready without importing
+    # torch, which only the tier-2 worker loads, and only while documents wait for their upgrade.
+    onnx = OnnxEmbedder.from_config(settings.store)
+    embedder = onnx or full
     # The model loads on a thread while this one opens the store, imports Gradio and builds the page.
     warmup = ModelWarmup(embedder).start()
     from web.server import create_app
@@ -43,7 +48,7 @@ def serve(
         typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)
         progress = Progress("static vectors", unit="chunks")
         static = deps.retriever.static
-        report = ingest([seeds], deps.store, lambda: deps.embedder, settings.ingest, progress=progress,
+        report = ingest([seeds], deps.store, lambda: full, settings.ingest, progress=progress,
                         batch_size=settings.embedding_batch_size,
                         static_factory=(lambda: static) if static is not None else None)
         progress.close()
@@ -60,7 +65,9 @@ def serve(
     app_ = create_app(services, web)
     _wait(warmup)
     # Documents still on the static model get their full-model vectors while the server answers.
-    UpgradeWorker(deps.store, embedder, lock_path(settings), settings.embedding_batch_size).start()
+    UpgradeWorker(deps.store, full, lock_path(settings), settings.embedding_batch_size).start()
+    if onnx is None:
+        export_in_background(full, settings.store)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.

@@ -11,6 +11,7 @@ from bot.similarity import WordSimilarity
 from bot.support import Judge, LexicalJudge, NLIJudge
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
+from vectorstore.onnx_encoder import OnnxEmbedder
 from vectorstore.static import StaticEmbedder
 from vectorstore.store import Store
 
@@ -55,9 +56,9 @@ def build_deps(
     store = store or Store.open(settings.store)
     static = static or StaticEmbedder.from_config(settings.store)
     if embedder is None:
-        st = SentenceTransformerEmbedder.from_config(settings.store)
-        st.load()
-        embedder = st
+        query = OnnxEmbedder.from_config(settings.store) or SentenceTransformerEmbedder.from_config(settings.store)
+        query.load()
+        embedder = query
     bot_cfg = settings.bot
     judge = build_judge(settings, embedder)
     engines: dict[str, Any] = {"extractive": lambda: ExtractiveEngine(bot_cfg, judge, embedder, _similarity(judge))}

@@ -16,6 +16,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 # One distilled static model for every test store (distilling takes seconds to minutes; it is cached here).
 os.environ.setdefault("CITEBOT_STATIC_MODEL_DIR", str(ROOT / ".citebot" / "static-model"))
+# One ONNX export of the embedding model for every `citebot serve` a test starts (the first one exports it).
+os.environ.setdefault("CITEBOT_ONNX_MODEL_DIR", str(ROOT / ".citebot" / "onnx-model"))
 # Tests decide when the tier-2 upgrade runs (`ingest --wait`, `citebot upgrade`), so no stray workers linger.
 os.environ.setdefault("CITEBOT_BACKGROUND_UPGRADE", "false")
 

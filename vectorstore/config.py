@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,16 @@ class StoreConfig(BaseModel):
         default=64, ge=1, le=4096, description="Chunks per embedding batch."
     )
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="How a server and `citebot ask` encode questions: 'onnx' uses an ONNX export of the embedding "
+        "model (same vectors, loads in under a second; exported once, on the first run that has torch loaded), "
+        "'torch' always uses sentence-transformers. Ingest always uses torch.",
+    )
+    onnx_model_dir: Path | None = Field(
+        default=None,
+        description="Folder of the ONNX export of the embedding model (default: onnx-model/ beside the store).",
+    )
     static_model_dir: Path | None = Field(
         default=None,
         description="Folder of the tier-1 static model distilled from the embedding model with model2vec "

@@ -73,7 +73,7 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
             n = len(deps.store.documents())
         except Exception as exc:
             return JSONResponse({"ready": False, "reason": f"store unreachable: {exc}"}, status_code=503)
-        if getattr(deps.embedder, "_model", True) is None:
+        if not getattr(deps.embedder, "loaded", True):
             return JSONResponse({"ready": False, "reason": "embedding model not loaded"}, status_code=503)
         if n == 0:
             return JSONResponse({"ready": False, "reason": "no documents stored; run `citebot ingest`"},

@@ -16,7 +16,8 @@ from helpers import free_port, wait_for
 
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
-from vectorstore.config import StoreConfig
+from vectorstore.config import DEFAULT_MODEL, StoreConfig
+from vectorstore.onnx_encoder import OnnxEmbedder
 from vectorstore.store import Store
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ def _cli(args, env, timeout=300):
 
 
 def test_cli_ingest_json_summary_and_documents(tmp_path, seeds_copy):
-    env = _env(tmp_path)
+    env = _env(tmp_path, CITEBOT_ONNX_MODEL_DIR=str(tmp_path / "onnx"))
     out = _cli(["ingest", "--json", str(seeds_copy)], env)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
@@ -44,6 +45,8 @@ def test_cli_ingest_json_summary_and_documents(tmp_path, seeds_copy):
     assert {d["index"] for d in docs} == {"static"}  # searchable now; the full index comes with `upgrade`
     upgraded = _cli(["upgrade"], env)
     assert upgraded.returncode == 0 and "upgraded 2 documents" in upgraded.stdout
+    # With torch loaded anyway, the upgrade leaves the ONNX question encoder behind for fast starts.
+    assert OnnxEmbedder.ready_at(tmp_path / "onnx", DEFAULT_MODEL), upgraded.stderr
     assert {d["index"] for d in json.loads(_cli(["documents", "--json"], env).stdout)} == {"full"}
     assert {d["author"] for d in docs} == {"Xavier Villar", "Liam"}
     again = _cli(["ingest", str(seeds_copy)], env)  # human one-liner, nothing embedded

@@ -51,8 +51,9 @@ def replicas(tmp_path_factory, chroma_url) -> Iterator[tuple[str, str]]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
         # The distilled static model is a cache every process may share (distilling it again takes minutes
         # on a loaded machine), and the upgrade worker is left to the replicas.
-        if os.environ.get("CITEBOT_STATIC_MODEL_DIR"):
-            base["CITEBOT_STATIC_MODEL_DIR"] = os.environ["CITEBOT_STATIC_MODEL_DIR"]
+        for shared_model in ("CITEBOT_STATIC_MODEL_DIR", "CITEBOT_ONNX_MODEL_DIR"):
+            if os.environ.get(shared_model):
+                base[shared_model] = os.environ[shared_model]
         shared = {**base, "CITEBOT_CHROMA_URL": chroma_url, "CITEBOT_COLLECTION": "replicas",
                   "CITEBOT_DATABASE_URL": database_url, "CITEBOT_ADMIN_TOKEN": "replica-admin",
                   "GRADIO_ANALYTICS_ENABLED": "False"}
