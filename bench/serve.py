@@ -40,31 +40,53 @@ def _post(url: str, body: dict[str, Any], timeout: float = 30) -> int:
         return int(exc.code)
 
 
-def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, time_limit: float,
-                 log: Log, overload_clients: int = 64, overload_seconds: float = 30) -> dict[str, Any]:
-    """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready."""
-    import psutil
-
-    port = free_port()
+def _serve_env(store_cfg: StoreConfig, onnx_dir: Path | None, runtime: str = "onnx") -> dict[str, str]:
     env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection,
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_ANALYTICS_ENABLED": "False", "CITEBOT_EMBEDDING_RUNTIME": runtime}
+    if onnx_dir is not None:
+        env["CITEBOT_ONNX_MODEL_DIR"] = str(onnx_dir)
+    return env
+
+
+def _start(env: dict[str, str], limit_s: float = 120) -> tuple[subprocess.Popen[bytes], str, float | None]:
+    """Start `citebot serve`; the process, its URL and the seconds until /readyz said 200 (None: never)."""
+    port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(Path(sys.executable).parent / "citebot"), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    ready_s = None
-    while time.perf_counter() - t0 < 120:
+    while time.perf_counter() - t0 < limit_s and proc.poll() is None:
         try:
             if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
-                ready_s = time.perf_counter() - t0
-                break
+                return proc, base, time.perf_counter() - t0
         except OSError:
             time.sleep(0.1)
-    out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s")}
+    return proc, base, None
+
+
+def serve_ready_torch(store_cfg: StoreConfig) -> float | None:
+    """Seconds to ready with questions encoded by torch (sentence-transformers), the lever's baseline."""
+    proc, _, ready_s = _start(_serve_env(store_cfg, None, runtime="torch"))
+    proc.terminate()
+    proc.wait(timeout=30)
+    return ready_s
+
+
+def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, time_limit: float,
+                 log: Log, overload_clients: int = 64, overload_seconds: float = 30,
+                 onnx_dir: Path | None = None) -> dict[str, Any]:
+    """Concurrent clients against POST /api/ask of a real `citebot serve`; also time to ready (ONNX encoder from
+    `onnx_dir`, the state after an ingest's upgrade), beside the same start with the torch encoder."""
+    import psutil
+
+    torch_s = serve_ready_torch(store_cfg)
+    proc, base, ready_s = _start(_serve_env(store_cfg, onnx_dir))
+    out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s"),
+                           "serve_ready_torch_encoder_seconds": fig(torch_s or float("nan"), "s")}
     if ready_s is not None:
         out["warm_ask"] = bench_warm_ask(base, 3)
-        log(f"serve ready in {ready_s:.1f}s; warm `citebot ask` via CITEBOT_SERVER_URL: "
-            f"{out['warm_ask']['median_seconds']['value']:.2f}s")
+        log(f"serve ready in {ready_s:.1f}s (torch encoder: {torch_s or float('nan'):.1f}s); warm `citebot ask` "
+            f"via CITEBOT_SERVER_URL: {out['warm_ask']['median_seconds']['value']:.2f}s")
     questions = [q["question"] for q in _dev() if not q.get("history")]
     peak = [0]
     stop = threading.Event()
@@ -142,15 +164,16 @@ def bench_warm_ask(base_url: str, runs: int) -> dict[str, Any]:
     return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
 
 
-def bench_cold_ask(store_cfg: StoreConfig, runs: int) -> dict[str, Any]:
-    """`citebot ask` from a fresh process."""
-    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection}
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"],
-                       env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return {"runs": runs, "median_seconds": fig(statistics.median(times), "s")}
-
-
+def bench_cold_ask(store_cfg: StoreConfig, runs: int, onnx_dir: Path | None = None) -> dict[str, Any]:
+    """`citebot ask` from a fresh process, with the ONNX encoder and with torch's."""
+    out: dict[str, Any] = {"runs": runs}
+    for runtime, key in (("onnx", "median_seconds"), ("torch", "torch_encoder_median_seconds")):
+        env = _serve_env(store_cfg, onnx_dir, runtime)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([str(Path(sys.executable).parent / "citebot"), "ask", "--json", "Who is Hamidreza Azizi?"],
+                           env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - t)
+        out[key] = fig(statistics.median(times), "s")
+    return out

@@ -13,6 +13,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split
 app.command()(cmd_ingest.ingest)
 app.command()(cmd_ingest.upgrade)
 app.command()(cmd_ingest.documents)
+app.command()(cmd_ingest.prepare)
 app.command()(cmd_ask.ask)
 app.command()(cmd_ask.chat)
 app.command()(cmd_serve.serve)

@@ -162,3 +162,26 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     typer.echo(index_status(store).summary())
 
 
+
+
+def prepare() -> None:
+    """Build the local model files now instead of on first use: the static tier-1 model and the ONNX question
+    encoder (both made from the installed MiniLM, never downloaded)."""
+    from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
+    from vectorstore.onnx_encoder import OnnxEmbedder, export_if_missing, onnx_cache_dir
+    from vectorstore.static import StaticEmbedder, static_cache_dir
+
+    settings = load_settings()
+    say = lambda m: typer.echo(m, err=True)  # noqa: E731
+    try:
+        StaticEmbedder.from_config(settings.store, log=say).load()
+        typer.echo(f"static model: {static_cache_dir(settings.store)}")
+        if settings.store.embedding_runtime == "onnx":
+            embedder = SentenceTransformerEmbedder.from_config(settings.store)
+            export_if_missing(embedder, settings.store, log=say)
+            if OnnxEmbedder.from_config(settings.store) is not None:
+                typer.echo(f"ONNX question encoder: {onnx_cache_dir(settings.store)}")
+            else:
+                typer.echo(f"{embedder.model_path} is not a mean-pooled transformer: questions stay on torch")
+    except (EmbeddingError, OSError, RuntimeError) as exc:
+        fail(f"{exc}. Check that the folders are writable (CITEBOT_STATIC_MODEL_DIR, CITEBOT_ONNX_MODEL_DIR).")

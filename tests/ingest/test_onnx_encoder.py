@@ -86,3 +86,18 @@ def test_with_an_export_the_bot_is_built_without_importing_torch(exported, seede
     assert out.returncode == 0, out.stderr
     kind, torch_loaded, passages = out.stdout.split()
     assert (kind, torch_loaded) == ("OnnxEmbedder", "False") and int(passages) > 0
+
+
+def test_citebot_prepare_builds_the_export_and_says_where(tmp_path):
+    from vectorstore.config import DEFAULT_MODEL
+
+    bin_ = Path(sys.executable).parent / "citebot"
+    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(tmp_path / "store"), "CITEBOT_ONNX_MODEL_DIR": str(tmp_path / "onnx")}
+    out = subprocess.run([str(bin_), "prepare"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert f"ONNX question encoder: {tmp_path / 'onnx'}" in out.stdout
+    assert OnnxEmbedder.ready_at(tmp_path / "onnx", DEFAULT_MODEL)
+    (tmp_path / "file").write_text("not a folder")
+    bad = subprocess.run([str(bin_), "prepare"], capture_output=True, text=True, timeout=300,
+                         env={**env, "CITEBOT_ONNX_MODEL_DIR": str(tmp_path / "file" / "onnx")})
+    assert bad.returncode != 0 and "CITEBOT_ONNX_MODEL_DIR" in bad.stderr and "Traceback" not in bad.stderr
