@@ -49,18 +49,26 @@ COPY bench /src/bench
 RUN /opt/venv/bin/pip install --no-deps --force-reinstall /src \
     && /opt/venv/bin/pip check \
     && /opt/venv/bin/citebot --help >/dev/null
+# The model files citebot otherwise makes on first use, made here once from the installed MiniLM: the static
+# tier-1 model and the ONNX question encoder, so a container answers seconds after it starts, without torch.
+ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False \
+    CITEBOT_STATIC_MODEL_DIR=/opt/models/static CITEBOT_ONNX_MODEL_DIR=/opt/models/onnx
+RUN /opt/venv/bin/citebot prepare
 
 FROM ${BASE_IMAGE}
 # /data/uploads exists in the image so that a volume mounted there (compose shares one between replicas) starts
 # out owned by the citebot user.
 RUN useradd --create-home --uid 10001 citebot && mkdir -p /data/uploads && chown -R citebot:citebot /data
 COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /opt/models /opt/models
 COPY seeds /app/seeds
 # Settings are CITEBOT_* only (`citebot settings` lists them); these are the container's defaults.
 ENV PATH=/opt/venv/bin:$PATH \
     CITEBOT_CHROMA_PATH=/data/chroma \
     CITEBOT_DATA_DIR=/data \
     CITEBOT_SEEDS_DIR=/app/seeds \
+    CITEBOT_STATIC_MODEL_DIR=/opt/models/static \
+    CITEBOT_ONNX_MODEL_DIR=/opt/models/onnx \
     CITEBOT_HOST=0.0.0.0 \
     CITEBOT_PORT=7860 \
     GRADIO_ANALYTICS_ENABLED=False \

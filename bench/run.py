@@ -291,6 +291,13 @@ def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...],
         log(f"corpora: seeds + {pages} python3.11-doc pages" + (f" + the news pages in {news}" if news.is_dir()
                                                                  else f" ({news} missing: news needle skipped)"))
         results: dict[str, Any] = {}
+        if "levers" in only:
+            from bench.levers import bench_levers
+
+            results["levers"] = bench_levers(folders, embedder, log, every=40 if quick else 8,
+                                             repeats=1 if quick else 3)
+            if set(only) <= {"extraction", "levers"}:
+                return results  # the sections below all read the stores the ingest section builds
         ing = bench_ingest(folders, work, embedder, log)
         hay_cfg, quickstart = ing.pop("_stores")
         results["ingest"] = ing

@@ -118,3 +118,36 @@ def test_needle_gives_both_sides_the_same_question_and_k(tmp_path):
 
     assert needle_recall(qs, search) == 0.5
     assert asked == [("When did the ferry resume?", NEEDLE_K), ("And the bridge?", NEEDLE_K)]
+
+
+def test_levers_time_the_same_sample_with_and_without_each_lever(tmp_path):
+    from helpers import HashEmbedder
+
+    from bench.levers import OLD_OVERLAP, bench_levers
+
+    class Counting(HashEmbedder):
+        """The fake at the model seam, with the two calls the levers use."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded: list[int] = []
+            self._model = self
+
+        def encode(self, texts, **_):  # type: ignore[no-untyped-def]
+            self.encoded.append(len(texts))
+            return self.embed(texts)
+
+        def token_lengths(self, texts):  # type: ignore[no-untyped-def]
+            return [len(t.split()) for t in texts]
+
+    # Short sentences, so an overlap of 150 characters repeats whole ones.
+    article = "Harbour Cranes Return\n\n" + " ".join(f"Crane {i} was repaired in week {i}." for i in range(120))
+    (tmp_path / "cranes.txt").write_text(article)
+    emb, lines = Counting(), []
+    out = bench_levers([tmp_path], emb, lines.append, every=1, repeats=1)
+    assert out["chunks_overlap_150"] > out["chunks_overlap_0"] > 0  # overlap repeats sentences, so more chunks
+    assert sum(emb.encoded) == out["chunks_overlap_150"] + out["chunks_overlap_0"]  # both in-order runs
+    assert all(0 < n <= 64 for n in emb.encoded)
+    for key in ("no_overlap_saving", "length_sorted_saving", "both_saving"):
+        assert out[key]["unit"] == "share"
+    assert f"overlap {OLD_OVERLAP}" in lines[0]
