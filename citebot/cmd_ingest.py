@@ -38,7 +38,7 @@ def ingest(
 
     settings = load_settings()
     store = open_store(settings, check_model=not reindex)
-    progress = Progress("static vectors", unit="chunks")
+    progress = Progress("searchable", unit="files")
     try:
         embedder = SentenceTransformerEmbedder.from_config(settings.store)
         static = StaticEmbedder.from_config(settings.store, log=lambda m: typer.echo(m, err=True))

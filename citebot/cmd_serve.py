@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -46,7 +47,7 @@ def serve(
         _wait(warmup)
         seeds = settings.seeds_dir
         typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)
-        progress = Progress("static vectors", unit="chunks")
+        progress = Progress("searchable", unit="files")
         static = deps.retriever.static
         report = ingest([seeds], deps.store, lambda: full, settings.ingest, progress=progress,
                         batch_size=settings.embedding_batch_size,
@@ -70,6 +71,10 @@ def serve(
         export_in_background(full, settings.store)
     h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
+    # Answers run as Python on worker threads; the event loop, which serves /healthz and turns the overflow away
+    # with 503s, waits for the GIL behind them. A 1 ms switch interval (Python's default is 5 ms) lets it in
+    # five times sooner, which keeps probes fast under overload for a small cost in answer throughput.
+    sys.setswitchinterval(0.001)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
     uvicorn.run(app_, host=h, port=p, log_level="warning", timeout_graceful_shutdown=5)
 

@@ -18,6 +18,11 @@ class IngestConfig(BaseModel):
     chunk_overlap: int = Field(
         default=0, ge=0, le=4000, description="Characters of whole sentences repeated between neighbouring chunks."
     )
+    ingest_workers: int = Field(
+        default=0, ge=0, le=64,
+        description="Processes that read, clean and chunk files in parallel (0: one per CPU core; 1: no pool). "
+        "HTML extraction is most of the time a document takes to become searchable.",
+    )
     max_file_mb: float = Field(default=20.0, gt=0, description="Files larger than this many MB are rejected.")
     seeds_dir: Path = Field(
         default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."

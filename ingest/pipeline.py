@@ -15,9 +15,10 @@ from ingest.chunk import chunk_text
 from ingest.clean import clean_text
 from ingest.config import IngestConfig
 from ingest.html import extract_html
-from ingest.loaders import SUPPORTED, Loaded, LoadError, load_file, split_front_matter
+from ingest.loaders import SUPPORTED, Loaded, LoadError, split_front_matter
 from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
+from ingest.workers import Job, Unchanged, run_jobs
 from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
@@ -212,44 +213,63 @@ def _ingest_locked(
         store.reset()
     existing = {d.doc_id: d for d in store.documents()}
     max_bytes = int(config.max_file_mb * 1024 * 1024)
-    todo: dict[str, Prepared] = {}
-    seen: dict[str, str] = {}
-    for path, root in files:
-        try:
-            loaded = load_file(path, max_bytes)
-            old = existing.get(doc_id_of(source_of(path, root)))
-            if old is not None and old.input_key == input_key(loaded, config) and old.doc_id not in seen:
-                # Same bytes, same metadata, same settings: skip parsing and chunking entirely.
-                seen[old.doc_id] = str(path)
-                report.unchanged += 1
-                continue
-            prepared = prepare(loaded, root, config)
-        except LoadError as exc:
-            report.errors.append(FileError(str(path), str(exc)))
-            continue
-        doc = prepared.doc
-        if doc.doc_id in seen:
-            report.errors.append(FileError(str(path), f"same source name {doc.source!r} as {seen[doc.doc_id]}"))
-            continue
-        seen[doc.doc_id] = str(path)
-        old = existing.get(doc.doc_id)
-        if old is not None and old.rev == doc.rev:
-            report.unchanged += 1
-        else:
-            todo[doc.doc_id] = prepared
-
-    if existing and (store.chunk_count() or store.chunk_count(tier=1)):
-        # Chunks of a run that died before committing their document.
+    if store.chunk_count() or store.chunk_count(tier=1):
+        # Chunks of a run that died before committing their document (also on a store with none committed yet),
+        # so a new document's own commit has nothing older to clean up.
         store.collect_garbage(existing.values())
+    seen: dict[str, str] = {}
+    jobs = []
+    for path, root in files:
+        old = existing.get(doc_id_of(source_of(path, root)))
+        jobs.append(Job(path, root, old.input_key if old is not None else None))
+    # Tier 1 is cheap per chunk, so documents are embedded and published while later files are still being read
+    # (progress counts files); the full model instead waits for every chunk, to batch them by length.
+    streaming = static_factory is not None
+    todo: list[Prepared] = []
+    pending_chunks = 0
 
-    if todo:
-        report.chunks_embedded = _embed_and_commit(list(todo.values()), store, static_factory or embedder_factory,
-                                                   progress, batch_size, tier=1 if static_factory else 2)
-        for doc_id in todo:
-            if doc_id in existing:
-                report.updated += 1
+    def flush() -> None:
+        nonlocal todo, pending_chunks
+        if todo:
+            replacing = {p.doc.doc_id for p in todo} & set(existing)
+            report.chunks_embedded += _embed_and_commit(todo, store, static_factory or embedder_factory,
+                                                        None if streaming else progress, batch_size,
+                                                        tier=1 if streaming else 2, replacing=replacing)
+            report.updated += len(replacing)
+            report.added += len(todo) - len(replacing)
+        todo, pending_chunks = [], 0
+
+    if streaming and progress:
+        progress(0, len(jobs))
+    for i, (job, result) in enumerate(zip(jobs, run_jobs(jobs, config, max_bytes), strict=True), 1):
+        if isinstance(result, Prepared):
+            doc = result.doc
+            if doc.doc_id in seen:
+                report.errors.append(FileError(str(job.path), f"same source name {doc.source!r} as "
+                                               f"{seen[doc.doc_id]}"))
             else:
-                report.added += 1
+                seen[doc.doc_id] = str(job.path)
+                old = existing.get(doc.doc_id)
+                if old is not None and old.rev == doc.rev:
+                    report.unchanged += 1
+                else:
+                    todo.append(result)
+                    pending_chunks += len(result.chunks)
+        elif isinstance(result, Unchanged):
+            doc_id = doc_id_of(source_of(job.path, job.root))
+            if doc_id in seen:
+                report.errors.append(FileError(str(job.path), f"same source name {existing[doc_id].source!r} as "
+                                               f"{seen[doc_id]}"))
+            else:  # same bytes, same metadata, same settings: nothing was parsed or chunked
+                seen[doc_id] = str(job.path)
+                report.unchanged += 1
+        else:
+            report.errors.append(FileError(str(job.path), str(result)))
+        if streaming and pending_chunks >= batch_size:
+            flush()
+        if streaming and progress:
+            progress(i, len(jobs))
+    flush()
 
     if prune:
         for doc in existing.values():
@@ -267,6 +287,7 @@ def _embed_and_commit(
     progress: ProgressFn | None,
     batch_size: int,
     tier: int = 2,
+    replacing: set[str] | frozenset[str] = frozenset(),
 ) -> int:
     """Embed all new chunks in length-sorted batches; publish each document once its last chunk is stored."""
     embedder = embedder_factory()
@@ -280,9 +301,7 @@ def _embed_and_commit(
     chunks = [c for p in todo for c in p.chunks]
     remaining = {p.doc.doc_id: len(p.chunks) for p in todo}
     by_id = {p.doc.doc_id: p for p in todo}
-    for p in todo:
-        if not p.chunks:
-            _publish(store, p)
+    _publish(store, [p for p in todo if not p.chunks], replacing)
     order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text), reverse=True)
     done = 0
     if progress:
@@ -291,19 +310,24 @@ def _embed_and_commit(
         batch = [chunks[i] for i in order[lo : lo + batch_size]]
         vectors = embedder.embed([c.text for c in batch])
         store.add_chunks(batch, vectors, tier=tier)
+        complete = []
         for c in batch:
             remaining[c.doc_id] -= 1
             if remaining[c.doc_id] == 0:
-                _publish(store, by_id[c.doc_id])
+                complete.append(by_id[c.doc_id])
+        _publish(store, complete, replacing)
         done += len(batch)
         if progress:
             progress(done, len(chunks))
     return len(chunks)
 
 
-def _publish(store: Store, prepared: Prepared) -> None:
-    store.commit_document(prepared.doc, prepared.clean_text)
-    store.collect_garbage_for(prepared.doc)
+def _publish(store: Store, prepared: list[Prepared], replacing: set[str] | frozenset[str]) -> None:
+    """Make documents visible (one manifest write), then drop what their earlier revisions left behind."""
+    store.commit_documents([(p.doc, p.clean_text) for p in prepared])
+    for p in prepared:
+        if p.doc.doc_id in replacing:  # a new document has nothing older to collect
+            store.collect_garbage_for(p.doc)
 
 
 def supported_suffixes() -> list[str]:

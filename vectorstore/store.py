@@ -290,8 +290,14 @@ class Store:
 
     def commit_document(self, doc: Document, clean_text: str) -> None:
         """Publish a document: after this, its chunks of `doc.rev` are visible."""
+        self.commit_documents([(doc, clean_text)])
+
+    def commit_documents(self, docs: Sequence[tuple[Document, str]]) -> None:
+        """Publish documents whose chunks are all stored, in one write (each is visible whole or not at all)."""
         assert self._docs is not None, "ensure_collections() first"
-        self._docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[clean_text], metadatas=[_meta(doc)])
+        if docs:
+            self._docs.upsert(ids=[d.doc_id for d, _ in docs], embeddings=[[1.0]] * len(docs),
+                              documents=[text for _, text in docs], metadatas=[_meta(d) for d, _ in docs])
 
     def set_tier(self, doc: Document, tier: int) -> Document:
         """Mark a committed document's dense vectors as upgraded (one manifest write, so atomic)."""

@@ -100,9 +100,9 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
                             stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     deadline = time.time() + 120
-    for line in proc.stderr:  # non-TTY progress lines: "static vectors: N/M chunks (r/s)"
-        if line.startswith("static vectors: ") and not line.startswith("static vectors: 0/"):
-            done, total = (int(x) for x in line.split()[2].split("/"))
+    for line in proc.stderr:  # non-TTY progress lines: "searchable: N/M files (r/s)"
+        if line.startswith("searchable: ") and not line.startswith("searchable: 0/"):
+            done, total = (int(x) for x in line.split()[1].split("/"))
             if 0 < done < total:
                 break
         assert time.time() < deadline, "no progress line"
@@ -122,7 +122,7 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     for doc in docs:  # every visible document is whole
         assert sum(c.doc_id == doc.doc_id for c in visible) == doc.chunks
     assert all(c.doc_id in committed for c in visible)  # no chunk of a half-written document is visible
-    assert len(stored) > len(visible)  # orphans exist on disk, invisible
+    # (Whether the kill left orphan chunks depends on when it lands; test_pipeline fails a write deterministically.)
 
     rerun = ingest([corpus], Store.open(cfg), lambda: real_embedder, IngestConfig())
     assert not rerun.errors and rerun.added == 160 - len(committed) and rerun.unchanged == len(committed)
