@@ -93,6 +93,8 @@ def export_onnx(embedder: SentenceTransformerEmbedder, dest: Path, log: Callable
         shutil.copy(embedder.model_path / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / META_FILE).write_text(json.dumps({"model": embedder.name, "max_seq_length": max_len,
                                                  "dimension": int(embedder.dimension)}))
+        # mkdtemp makes the folder private (0700); the model is read by other users too (a container's).
+        tmp.chmod(0o755)
         try:
             tmp.rename(dest)
         except OSError:

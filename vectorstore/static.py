@@ -51,6 +51,8 @@ def distill_to(source: Path, dest: Path, log: Callable[[str], None] | None = Non
         model.save_pretrained(str(tmp))
         if dest.exists():  # another process finished first; theirs is as good as ours
             return dest
+        # mkdtemp makes the folder private (0700); the model is read by other users too (a container's).
+        tmp.chmod(0o755)
         tmp.rename(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
