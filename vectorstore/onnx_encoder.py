@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from vectorstore.cachedir import make_readable
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder, canonical_name
 
@@ -93,8 +94,7 @@ def export_onnx(embedder: SentenceTransformerEmbedder, dest: Path, log: Callable
         shutil.copy(embedder.model_path / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / META_FILE).write_text(json.dumps({"model": embedder.name, "max_seq_length": max_len,
                                                  "dimension": int(embedder.dimension)}))
-        # mkdtemp makes the folder private (0700); the model is read by other users too (a container's).
-        tmp.chmod(0o755)
+        make_readable(tmp)
         try:
             tmp.rename(dest)
         except OSError:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore.cachedir import make_readable
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import EmbeddingError, canonical_name, resolve_model_path
 
@@ -51,8 +52,7 @@ def distill_to(source: Path, dest: Path, log: Callable[[str], None] | None = Non
         model.save_pretrained(str(tmp))
         if dest.exists():  # another process finished first; theirs is as good as ours
             return dest
-        # mkdtemp makes the folder private (0700); the model is read by other users too (a container's).
-        tmp.chmod(0o755)
+        make_readable(tmp)
         tmp.rename(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
