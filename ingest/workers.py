@@ -14,9 +14,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from ingest.config import IngestConfig
 from ingest.loaders import Loaded, LoadError, load_file
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Prepared
 
 # Below this many files a pool costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -39,7 +43,7 @@ class Unchanged:
     root: Path
 
 
-Result = object  # Prepared | Unchanged | LoadError
+Result: TypeAlias = "Prepared | Unchanged | LoadError"
 
 
 def run_job(job: Job, config: IngestConfig, max_bytes: int) -> Result:

@@ -32,6 +32,24 @@ def _cli(args, env, timeout=300):
     return subprocess.run([str(BIN / "citebot"), *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def _kill_mid_progress(args, env, label, timeout):
+    """Run `citebot ARGS` and kill -9 it once a non-TTY progress line "LABEL: N/M unit (r/s)" has 0 < N < M."""
+    proc = subprocess.Popen([str(BIN / "citebot"), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stderr is not None
+    deadline = time.time() + timeout
+    for line in proc.stderr:
+        if line.startswith(f"{label}: "):
+            done, total = (int(x) for x in line[len(label) + 2 :].split()[0].split("/"))
+            if 0 < done < total:
+                break
+        assert time.time() < deadline, "no progress line"
+    assert proc.poll() is None, f"`citebot {args[0]}` finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
 def test_cli_ingest_json_summary_and_documents(tmp_path, seeds_copy):
     env = _env(tmp_path, CITEBOT_ONNX_MODEL_DIR=str(tmp_path / "onnx"))
     out = _cli(["ingest", "--json", str(seeds_copy)], env)
@@ -96,20 +114,7 @@ def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     corpus = tmp_path / "corpus"
     _corpus(corpus)
     env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="8")
-    proc = subprocess.Popen([str(BIN / "citebot"), "ingest", str(corpus)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    deadline = time.time() + 120
-    for line in proc.stderr:  # non-TTY progress lines: "searchable: N/M files (r/s)"
-        if line.startswith("searchable: ") and not line.startswith("searchable: 0/"):
-            done, total = (int(x) for x in line.split()[1].split("/"))
-            if 0 < done < total:
-                break
-        assert time.time() < deadline, "no progress line"
-    assert proc.poll() is None, "ingest finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    _kill_mid_progress(["ingest", str(corpus)], env, "searchable", timeout=120)
 
     cfg = StoreConfig(chroma_path=tmp_path / "store")
     store = Store.open(cfg)
@@ -142,20 +147,7 @@ def test_kill_9_during_the_upgrade_leaves_a_consistent_store_and_resumes(tmp_pat
     env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="4")
     first = _cli(["ingest", str(corpus)], env)  # tier 1 only: tests start the upgrade themselves
     assert first.returncode == 0, first.stderr
-    proc = subprocess.Popen([str(BIN / "citebot"), "upgrade"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    deadline = time.time() + 180
-    for line in proc.stderr:  # non-TTY progress lines: "full index: N/M chunks (r/s)"
-        if line.startswith("full index: "):
-            done, total = (int(x) for x in line.split()[2].split("/"))
-            if 0 < done < total:
-                break
-        assert time.time() < deadline, "no progress line"
-    assert proc.poll() is None, "the upgrade finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    _kill_mid_progress(["upgrade"], env, "full index", timeout=180)
 
     cfg = StoreConfig(chroma_path=tmp_path / "store")
     store = Store.open(cfg)
