@@ -42,13 +42,14 @@ def bench_ingest(folders: list[Path], work: Path, embedder: Any, log: Log) -> di
     cfg = StoreConfig(chroma_path=work / "citebot", collection="bench")
     store = Store.open(cfg)
     t0 = time.perf_counter()
-    report = ingest(folders, store, lambda: embedder, IngestConfig(), batch_size=64)
+    report = ingest(folders, store, lambda: embedder, IngestConfig())
     citebot_s = time.perf_counter() - t0
     chunks = [c.text for c in store.visible_chunks()]
     log(f"citebot ingest: {len(chunks)} chunks in {citebot_s:.1f}s ({len(report.errors)} files failed)")
 
     t0 = time.perf_counter()
-    embedder._model.encode(chunks, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    embedder._model.encode(chunks, batch_size=embedder.batch_size, normalize_embeddings=True,
+                           show_progress_bar=False)
     bare_s = time.perf_counter() - t0
     log(f"bare encode of the same chunks: {bare_s:.1f}s")
 

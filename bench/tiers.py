@@ -88,7 +88,7 @@ def bench_tiers(folders: list[Path], work: Path, embedder: Any, static: Any, qui
     tier1 = figures("tier 1")
     lock = work / "tiered" / "upgrade.lock"
     t1 = time.perf_counter()
-    up = upgrade(store, lambda: embedder, lock, batch_size=64)
+    up = upgrade(store, lambda: embedder, lock)
     upgrade_s = time.perf_counter() - t1
     full_s = searchable_s + upgrade_s
     log(f"tier 2: {up.documents} documents upgraded in {upgrade_s:.1f}s; full index {full_s:.1f}s after start "

@@ -99,12 +99,11 @@ class Corpus:
     @classmethod
     def load(cls, store: Store) -> Corpus:
         """Read the committed documents and chunks and index them."""
-        manifest = store.documents()
+        manifest, texts = store.documents_and_texts()
         docs = {d.doc_id: d for d in manifest}
         # The chunks of this very manifest: the signature then describes what was loaded, so a tier changed
         # meanwhile shows up as a changed signature and is reloaded on the next refresh.
-        chunks = store.visible_chunks(manifest)
-        texts = store.document_texts()
+        chunks = store.visible_chunks(manifest, texts)
         tokens = _tokens([c.text for c in chunks])
         bm25 = bm25s.BM25()
         if chunks:
@@ -197,10 +196,10 @@ class HybridRetriever:
         ranked: list[list[tuple[str, float]]] = []
         if full:
             vec = self.embedder.embed([query])[0]
-            ranked.append([(c.id, sim) for c, sim in self.store.query(vec, k, revs=full)])
+            ranked.append(self.store.nearest(vec, k, revs=full))
         if static and self.static is not None:
             svec = self.static.embed([query])[0]
-            ranked.append([(c.id, sim) for c, sim in self.store.query(svec, k, revs=static, tier=1)])
+            ranked.append(self.store.nearest(svec, k, revs=static, tier=1))
         if len(ranked) == 1:
             return ranked[0]
         merged = [hit for rank in range(k) for hits in ranked if rank < len(hits) for hit in [hits[rank]]]

@@ -51,7 +51,6 @@ def ingest(
             reindex=reindex,
             progress=progress,
             on_wait=lambda m: typer.echo(m, err=True),
-            batch_size=settings.embedding_batch_size,
             static_factory=lambda: static,
         )
     except (StoreError, EmbeddingError) as exc:
@@ -76,7 +75,7 @@ def _upgrade_now(settings: Settings, store: Store, embedder: Any, quiet: bool = 
     progress = Progress("full index", unit="chunks")
     try:
         report = upgrade(store, lambda: embedder, lock_path(settings), progress=progress,
-                         batch_size=settings.embedding_batch_size, wait_for_lock=True)
+                         batch_size=settings.ingest.write_batch, wait_for_lock=True)
     finally:
         progress.close()
     if report.documents or report.chunks_embedded:
@@ -131,7 +130,7 @@ def upgrade() -> None:
         progress = Progress("full index", unit="chunks")
         try:
             report = run_upgrade(store, lambda: embedder, lock_path(settings), progress=progress,
-                                 batch_size=settings.embedding_batch_size)
+                                 batch_size=settings.ingest.write_batch)
         finally:
             progress.close()
     except (StoreError, EmbeddingError) as exc:

@@ -50,7 +50,6 @@ def serve(
         progress = Progress("searchable", unit="files")
         static = deps.retriever.static
         report = ingest([seeds], deps.store, lambda: full, settings.ingest, progress=progress,
-                        batch_size=settings.embedding_batch_size,
                         static_factory=(lambda: static) if static is not None else None)
         progress.close()
         typer.echo(report.summary(), err=True)
@@ -66,7 +65,7 @@ def serve(
     app_ = create_app(services, web)
     _wait(warmup)
     # Documents still on the static model get their full-model vectors while the server answers.
-    UpgradeWorker(deps.store, full, lock_path(settings), settings.embedding_batch_size).start()
+    UpgradeWorker(deps.store, full, lock_path(settings), settings.ingest.write_batch).start()
     if onnx is None:
         export_in_background(full, settings.store)
     h, p = host or web.host, port or web.port

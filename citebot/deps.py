@@ -105,6 +105,5 @@ def build_services(settings: Settings, deps: Deps) -> Services:
 
     ingest_cfg = settings.ingest
     assert ingest_cfg.upload_dir is not None and settings.chats.database_url is not None
-    library = Library(ingest_cfg.upload_dir, deps.store, lambda: deps.embedder, ingest_cfg,
-                      batch_size=settings.embedding_batch_size)
+    library = Library(ingest_cfg.upload_dir, deps.store, lambda: deps.embedder, ingest_cfg)
     return Services(bot=deps, chats=ChatStore(settings.chats.database_url), library=library)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from vectorstore.store import WRITE_BATCH
+
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -22,6 +24,11 @@ class IngestConfig(BaseModel):
         default=0, ge=0, le=64,
         description="Processes that read, clean and chunk files in parallel (0: one per CPU core; 1: no pool). "
         "HTML extraction is most of the time a document takes to become searchable.",
+    )
+    write_batch: int = Field(
+        default=WRITE_BATCH, ge=1, le=5000,
+        description="Chunks per write to the store, and how often new documents are published while a folder is "
+        "ingested. Larger is faster; a killed run redoes at most this many chunks.",
     )
     max_file_mb: float = Field(default=20.0, gt=0, description="Files larger than this many MB are rejected.")
     seeds_dir: Path = Field(

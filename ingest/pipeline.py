@@ -18,7 +18,7 @@ from ingest.html import extract_html
 from ingest.loaders import SUPPORTED, Loaded, LoadError, split_front_matter
 from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
-from ingest.workers import Job, Unchanged, run_jobs
+from ingest.workers import Job, Unchanged, run_jobs, start_pool_early
 from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
@@ -176,7 +176,7 @@ def ingest(
     prune: bool = False,
     reindex: bool = False,
     progress: ProgressFn | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     static_factory: Callable[[], Any] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
@@ -191,7 +191,8 @@ def ingest(
         # Another run may have created the collections or committed documents while this one waited.
         store.reload(check_model=not reindex)
         return _ingest_locked(paths, store, embedder_factory, config, prune=prune, reindex=reindex,
-                              progress=progress, batch_size=batch_size, static_factory=static_factory)
+                              progress=progress, batch_size=batch_size or config.write_batch,
+                              static_factory=static_factory)
 
 
 def _ingest_locked(
@@ -209,6 +210,7 @@ def _ingest_locked(
     t0 = time.perf_counter()
     report = IngestReport()
     files, report.errors = discover(paths)
+    start_pool_early(len(files), config)
     if reindex:
         store.reset()
     existing = {d.doc_id: d for d in store.documents()}

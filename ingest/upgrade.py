@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vectorstore.lease import FileLock
-from vectorstore.store import Chunk, Document, Store
+from vectorstore.store import WRITE_BATCH, Chunk, Document, Store
 
 ProgressFn = Callable[[int, int], None]
 # Documents are upgraded in rounds of about this many batches: big enough for length-sorted batches to pad
@@ -72,7 +72,7 @@ def upgrade(
     lock_path: Path,
     *,
     progress: ProgressFn | None = None,
-    batch_size: int = 64,
+    batch_size: int = WRITE_BATCH,
     wait_for_lock: bool = False,
 ) -> UpgradeReport:
     """Upgrade every tier-1 document; returns at once (locked_out) when another worker holds the lock."""
@@ -93,8 +93,8 @@ def upgrade(
             progress(0, total)
         for group in _rounds(pending, batch_size * ROUND_BATCHES):
             todo: list[Chunk] = []
+            have = set(store.stored_chunk_ids(tier=2, where={"rev": {"$in": sorted({d.rev for d in group})}}))
             for doc in group:
-                have = set(store.stored_chunk_ids(tier=2, where={"rev": doc.rev}))
                 chunks = store.chunks_of(doc, tier=1)
                 missing = [c for c in chunks if c.id not in have]
                 report.chunks_reused += len(chunks) - len(missing)
@@ -134,15 +134,16 @@ def _rounds(docs: list[Document], chunks_per_round: int) -> list[list[Document]]
 
 
 def _publish(store: Store, group: list[Document]) -> int:
-    """Flip each document whose full-model chunks are all stored, unless it changed meanwhile."""
+    """Flip each document whose full-model chunks are all stored, unless it changed meanwhile (one write)."""
     current = {d.doc_id: d for d in store.documents()}
-    n = 0
+    stored = store.stored_chunk_ids(tier=2, where={"rev": {"$in": sorted({d.rev for d in group})}})
+    ready = []
     for doc in group:
         now = current.get(doc.doc_id)
         if now is None or now.rev != doc.rev or now.tier != 1:
             continue  # removed or re-ingested during the upgrade: the next run handles its new revision
-        if len(store.stored_chunk_ids(tier=2, where={"rev": doc.rev})) < doc.chunks:
+        if sum(cid.startswith(f"{doc.doc_id}-{doc.rev}-") for cid in stored) < doc.chunks:
             continue
-        store.collect_garbage_for(store.set_tier(now, 2))
-        n += 1
-    return n
+        ready.append(now)
+    store.collect_upgraded(store.set_tiers(ready, 2))
+    return len(ready)

@@ -71,13 +71,12 @@ def slug(title: str) -> str:
 class Library:
     """The upload folder and the store, changed one request at a time."""
 
-    def __init__(self, upload_dir: Path, store: Store, embedder_factory: Callable[[], Any], config: IngestConfig,
-                 batch_size: int = 64) -> None:
+    def __init__(self, upload_dir: Path, store: Store, embedder_factory: Callable[[], Any],
+                 config: IngestConfig) -> None:
         self.upload_dir = upload_dir.resolve()
         self.store = store
         self.embedder_factory = embedder_factory
         self.config = config
-        self.batch_size = batch_size
         # Chroma and the upload folder are shared; two requests must not interleave their writes.
         self._lock = threading.Lock()
 
@@ -96,7 +95,7 @@ class Library:
             try:
                 accepted, errors = self._stage(uploads, staging)
                 report = ingest(accepted, self.store, self.embedder_factory, self.config,
-                                progress=progress, batch_size=self.batch_size) if accepted else IngestReport()
+                                progress=progress) if accepted else IngestReport()
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         report.errors = errors + [FileError(Path(e.path).name, e.error) for e in report.errors]

@@ -76,15 +76,29 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     global _context
     if _context is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["ingest.pipeline", "ingest.workers", "trafilatura"])
+        ctx.set_forkserver_preload(["ingest.preload"])
         _context = ctx
     return _context
+
+
+def _uses_pool(jobs: int, config: IngestConfig) -> bool:
+    return min(worker_count(config), jobs) > 1 and jobs >= MIN_FILES_FOR_POOL
+
+
+def start_pool_early(jobs: int, config: IngestConfig) -> None:
+    """Start the fork server (and its preload) now, while the caller still reads the store, when `jobs` files
+    will need the pool; a no-op once it runs."""
+    if _uses_pool(jobs, config):
+        from multiprocessing import forkserver
+
+        _pool_context()
+        forkserver.ensure_running()
 
 
 def run_jobs(jobs: Sequence[Job], config: IngestConfig, max_bytes: int) -> Iterator[Result]:
     """Each job's result, in job order; on a pool of worker processes when there are enough files."""
     workers = min(worker_count(config), len(jobs))
-    if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
+    if not _uses_pool(len(jobs), config):
         for job in jobs:
             yield run_job(job, config, max_bytes)
         return

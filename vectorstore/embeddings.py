@@ -63,7 +63,7 @@ class SentenceTransformerEmbedder:
 
     model_path: Path
     name: str
-    batch_size: int = 64
+    batch_size: int = 16
     device: str = "cpu"
     _model: object = field(default=None, init=False, repr=False)
     # A server loads the model on a background thread while a request may already ask for it.

@@ -122,7 +122,7 @@ class OnnxEmbedder:
 
     path: Path
     name: str
-    batch_size: int = 64
+    batch_size: int = 16
     threads: int = 0
     _session: Any = field(default=None, init=False, repr=False)
     _tokenizer: Any = field(default=None, init=False, repr=False)

@@ -22,6 +22,8 @@ from vectorstore.lease import IngestLock
 from vectorstore.static import static_name
 
 SCHEMA_VERSION = 1
+# Chunks per write: each Chroma call has a high fixed cost, and a killed run redoes at most this many chunks.
+WRITE_BATCH = 128
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
 
 
@@ -265,28 +267,37 @@ class Store:
     # -- manifest ----------------------------------------------------------------------------
     def documents(self) -> list[Document]:
         """Every committed document, sorted by source."""
+        return self.documents_and_texts(with_texts=False)[0]
+
+    def documents_and_texts(self, with_texts: bool = True) -> tuple[list[Document], dict[str, str]]:
+        """Every committed document (sorted by source) and its cleaned text, read together in one get, so the
+        texts are of exactly these revisions."""
         if self._docs is None:
             self._open_existing(check_model=True)
         if self._docs is None:
-            return []
-        got = self._docs.get(include=["metadatas"])
+            return [], {}
+        got = self._docs.get(include=["metadatas", "documents"] if with_texts else ["metadatas"])
         docs = [_doc(m) for m in got["metadatas"] or []]
-        return sorted(docs, key=lambda d: d.source)
+        texts = dict(zip(got["ids"], got["documents"] or [], strict=True)) if with_texts else {}
+        return sorted(docs, key=lambda d: d.source), texts
 
-    def document_text(self, doc_id: str) -> str | None:
-        """The cleaned text of a document, which chunk offsets index into."""
-        if self._docs is None:
-            return None
-        got = self._docs.get(ids=[doc_id], include=["documents"])
-        docs = got["documents"] or []
-        return docs[0] if docs else None
+    def document_text(self, doc_id: str, rev: str | None = None) -> str | None:
+        """The cleaned text of a document, which chunk offsets index into; None if it is gone, or is no longer
+        at revision `rev`."""
+        return self._texts_at({doc_id: rev} if rev else {doc_id: None}).get(doc_id)
 
     def document_texts(self) -> dict[str, str]:
         """All cleaned texts by doc_id."""
-        if self._docs is None:
+        return self.documents_and_texts()[1]
+
+    def _texts_at(self, wanted: dict[str, str | None]) -> dict[str, str]:
+        """Texts of these documents, each only while it is still at the given revision (None: any)."""
+        if self._docs is None or not wanted:
             return {}
-        got = self._docs.get(include=["documents"])
-        return dict(zip(got["ids"], got["documents"] or [], strict=True))
+        got = self._docs.get(ids=sorted(wanted), include=["documents", "metadatas"])
+        return {i: text for i, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                                                 strict=True)
+                if wanted.get(i) in (None, str(meta.get("rev")))}
 
     def commit_document(self, doc: Document, clean_text: str) -> None:
         """Publish a document: after this, its chunks of `doc.rev` are visible."""
@@ -301,9 +312,14 @@ class Store:
 
     def set_tier(self, doc: Document, tier: int) -> Document:
         """Mark a committed document's dense vectors as upgraded (one manifest write, so atomic)."""
+        return self.set_tiers([doc], tier)[0]
+
+    def set_tiers(self, docs: Sequence[Document], tier: int) -> list[Document]:
+        """Mark committed documents as upgraded in one manifest write (each entry flips whole)."""
         assert self._docs is not None, "ensure_collections() first"
-        upgraded = Document(**{**asdict(doc), "tier": tier})
-        self._docs.update(ids=[doc.doc_id], metadatas=[_meta(upgraded)])
+        upgraded = [Document(**{**asdict(d), "tier": tier}) for d in docs]
+        if upgraded:
+            self._docs.update(ids=[d.doc_id for d in upgraded], metadatas=[_meta(d) for d in upgraded])
         return upgraded
 
     def delete_document(self, doc_id: str) -> None:
@@ -335,7 +351,11 @@ class Store:
         return col
 
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, tier: int = 2) -> None:
-        """Write chunk vectors of one tier (not yet visible until their document is committed at that tier)."""
+        """Write chunk vectors of one tier (not yet visible until their document is committed at that tier).
+
+        The chunk's text is not stored again: it is `text[start:end]` of its document's committed text, and
+        Chroma's full-text index over a second copy of every passage was a third of the tier-1 write time.
+        """
         col = self._col(tier)
         assert col is not None, "ensure_collections() / ensure_static() first"
         step = self.max_batch()
@@ -344,7 +364,6 @@ class Store:
             col.upsert(
                 ids=[c.id for c in part],
                 embeddings=embeddings[lo : lo + step],
-                documents=[c.text for c in part],
                 metadatas=[
                     {
                         "doc_id": c.doc_id,
@@ -399,19 +418,37 @@ class Store:
         if self._static is not None:
             self._static.delete(where={"doc_id": doc.doc_id} if doc.tier == 2 else other)
 
+    def collect_upgraded(self, docs: Sequence[Document]) -> None:
+        """After an upgrade: drop these documents' tier-1 chunks and any full-model chunks of other revisions,
+        in one delete per collection (a stale chunk is never visible, so this only reclaims space)."""
+        if not docs:
+            return
+        ids = [d.doc_id for d in docs]
+        if self._static is not None:
+            self._static.delete(where={"doc_id": {"$in": ids}})
+        if self._chunks is not None:
+            self._chunks.delete(where={"$and": [{"doc_id": {"$in": ids}},
+                                                {"rev": {"$nin": sorted({d.rev for d in docs})}}]})
+
     def chunks_of(self, doc: Document, tier: int) -> list[Chunk]:
-        """A document's stored chunks of its committed revision in one tier, in order."""
+        """A document's stored chunks of its committed revision in one tier, in order ([] once it changed)."""
         col = self._col(tier)
         if col is None:
             return []
         got = col.get(where={"$and": [{"doc_id": doc.doc_id}, {"rev": doc.rev}]}, include=["documents", "metadatas"])
-        chunks = [_chunk(cid, text, meta)
-                  for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)]
-        return sorted(chunks, key=lambda c: c.index)
+        texts = self._texts_at({doc.doc_id: doc.rev})
+        return sorted(_chunks_from(got["ids"], got["documents"], got["metadatas"], texts, {doc.doc_id: doc.rev}),
+                      key=lambda c: c.index)
 
-    def visible_chunks(self, docs: Sequence[Document] | None = None) -> list[Chunk]:
-        """Every chunk of the committed documents (or of `docs`, a manifest read before), in document order."""
-        docs = self.documents() if docs is None else docs
+    def visible_chunks(self, docs: Sequence[Document] | None = None,
+                       texts: dict[str, str] | None = None) -> list[Chunk]:
+        """Every chunk of the committed documents (or of `docs`, a manifest read before, with `texts`, the
+        texts read with it), in document order."""
+        if docs is None:
+            docs, texts = self.documents_and_texts()
+        revs = {d.doc_id: d.rev for d in docs}
+        if texts is None:
+            texts = self._texts_at(dict(revs))
         chunks: list[Chunk] = []
         for tier in (2, 1):
             live = {d.rev for d in docs if d.tier == tier}
@@ -421,17 +458,15 @@ class Store:
             if col is None:
                 continue
             got = col.get(where={"rev": {"$in": sorted(live)}}, include=["documents", "metadatas"])
-            chunks += [
-                _chunk(cid, text, meta)
-                for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            ]
+            chunks += _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, revs)
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
-    def query(
+    def nearest(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
         tier: int = 2,
-    ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks of one tier with cosine similarity; `revs` limits to these committed revisions.
+    ) -> list[tuple[str, float]]:
+        """Ids of the nearest chunks of one tier with cosine similarity; `revs` limits to these committed
+        revisions.
 
         The query vector must come from that tier's model: the caller picks the tier, never mixes them.
         """
@@ -443,15 +478,40 @@ class Store:
         clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
         if where:
             clause = {"$and": [clause, where]}
-        res = col.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=k,
-            where=clause,
-            include=["documents", "metadatas", "distances"],
-        )
-        out = []
-        for cid, text, meta, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
-        ):
-            out.append((_chunk(cid, text, meta), 1.0 - float(dist)))
-        return out
+        res = col.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, where=clause,
+                        include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def query(
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
+        tier: int = 2,
+    ) -> list[tuple[Chunk, float]]:
+        """The nearest chunks themselves, with their similarity (see `nearest`)."""
+        hits = self.nearest(embedding, k, where, revs, tier)
+        if not hits:
+            return []
+        got = self._col(tier).get(ids=[cid for cid, _ in hits], include=["documents", "metadatas"])
+        at = {str(m["doc_id"]): str(m["rev"]) for m in got["metadatas"] or []}
+        texts = self._texts_at(dict(at))
+        by_id = {c.id: c for c in _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, at)}
+        return [(by_id[cid], sim) for cid, sim in hits if cid in by_id]
+
+
+def _chunks_from(ids: list[str], stored: list[str | None] | None, metas: list[Any] | None,
+                 texts: dict[str, str], revs: dict[str, str]) -> list[Chunk]:
+    """Chunks of their document's revision in `revs`, with their text cut from that revision's text (stores
+    written before the text moved there hold it per chunk). Any other chunk is left out: an orphan, or a reader
+    that raced an update, whose next refresh sees the new revision whole."""
+    out = []
+    for i, cid in enumerate(ids):
+        meta = (metas or [])[i]
+        doc_id = str(meta["doc_id"])
+        if revs.get(doc_id) != str(meta["rev"]):
+            continue
+        text = (stored or [None] * len(ids))[i]
+        if not text:
+            if doc_id not in texts:
+                continue
+            text = texts[doc_id][int(meta["start"]) : int(meta["end"])]
+        out.append(_chunk(cid, text, meta))
+    return out

@@ -132,6 +132,7 @@ def test_levers_time_the_same_sample_with_and_without_each_lever(tmp_path):
             super().__init__()
             self.encoded: list[int] = []
             self._model = self
+            self.batch_size = 16
 
         def encode(self, texts, **_):  # type: ignore[no-untyped-def]
             self.encoded.append(len(texts))
@@ -148,6 +149,7 @@ def test_levers_time_the_same_sample_with_and_without_each_lever(tmp_path):
     assert out["chunks_overlap_150"] > out["chunks_overlap_0"] > 0  # overlap repeats sentences, so more chunks
     assert sum(emb.encoded) == out["chunks_overlap_150"] + out["chunks_overlap_0"]  # both in-order runs
     assert all(0 < n <= 64 for n in emb.encoded)
-    for key in ("no_overlap_saving", "length_sorted_saving", "both_saving"):
+    for key in ("no_overlap_saving", "length_sorted_saving", "configured_batch_saving", "all_saving"):
         assert out[key]["unit"] == "share"
-    assert f"overlap {OLD_OVERLAP}" in lines[0]
+    assert out["encode_batch"] == emb.batch_size == 16  # the configured batch is restored after the 64 run
+    assert f"overlap {OLD_OVERLAP}" in lines[0] and "in batches of 16 instead of 64" in lines[0]

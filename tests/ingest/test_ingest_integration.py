@@ -32,8 +32,9 @@ def _cli(args, env, timeout=300):
     return subprocess.run([str(BIN / "citebot"), *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
-def _kill_mid_progress(args, env, label, timeout):
-    """Run `citebot ARGS` and kill -9 it once a non-TTY progress line "LABEL: N/M unit (r/s)" has 0 < N < M."""
+def _kill_mid_progress(args, env, label, timeout, min_done=1):
+    """Run `citebot ARGS` and kill -9 it once a non-TTY progress line "LABEL: N/M unit (r/s)" has
+    min_done <= N < M."""
     proc = subprocess.Popen([str(BIN / "citebot"), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     assert proc.stderr is not None
@@ -41,7 +42,7 @@ def _kill_mid_progress(args, env, label, timeout):
     for line in proc.stderr:
         if line.startswith(f"{label}: "):
             done, total = (int(x) for x in line[len(label) + 2 :].split()[0].split("/"))
-            if 0 < done < total:
+            if min_done <= done < total:
                 break
         assert time.time() < deadline, "no progress line"
     assert proc.poll() is None, f"`citebot {args[0]}` finished before it could be killed"
@@ -113,8 +114,10 @@ def _corpus(folder: Path, n_docs: int = 160) -> None:
 def test_kill_9_mid_ingest_leaves_nothing_half_visible(tmp_path, real_embedder):
     corpus = tmp_path / "corpus"
     _corpus(corpus)
-    env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="8")
-    _kill_mid_progress(["ingest", str(corpus)], env, "searchable", timeout=120)
+    # Small writes keep the run going for seconds; the second progress line (two seconds after the first file)
+    # comes after the first writes.
+    env = _env(tmp_path, CITEBOT_WRITE_BATCH="2")
+    _kill_mid_progress(["ingest", str(corpus)], env, "searchable", timeout=120, min_done=2)
 
     cfg = StoreConfig(chroma_path=tmp_path / "store")
     store = Store.open(cfg)
@@ -144,7 +147,7 @@ def test_kill_9_during_the_upgrade_leaves_a_consistent_store_and_resumes(tmp_pat
 
     corpus = tmp_path / "corpus"
     _corpus(corpus, n_docs=40)
-    env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="4")
+    env = _env(tmp_path, CITEBOT_EMBEDDING_BATCH_SIZE="4", CITEBOT_WRITE_BATCH="4")
     first = _cli(["ingest", str(corpus)], env)  # tier 1 only: tests start the upgrade themselves
     assert first.returncode == 0, first.stderr
     _kill_mid_progress(["upgrade"], env, "full index", timeout=180)
