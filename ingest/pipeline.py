@@ -234,8 +234,11 @@ def _ingest_locked(
         nonlocal todo, pending_chunks
         if todo:
             replacing = {p.doc.doc_id for p in todo} & set(existing)
+            # Tier 1 writes what it has in one call: each Chroma write has a high fixed cost, and the static
+            # model needs no batching.
             report.chunks_embedded += _embed_and_commit(todo, store, static_factory or embedder_factory,
-                                                        None if streaming else progress, batch_size,
+                                                        None if streaming else progress,
+                                                        max(batch_size, pending_chunks) if streaming else batch_size,
                                                         tier=1 if streaming else 2, replacing=replacing)
             report.updated += len(replacing)
             report.added += len(todo) - len(replacing)

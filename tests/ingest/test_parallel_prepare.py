@@ -57,25 +57,23 @@ def test_a_run_that_dies_mid_write_leaves_whole_documents_and_the_next_run_colle
                                                                                                  hash_embedder):
     from helpers import HashEmbedder
 
-    class Dying(HashEmbedder):
-        """The static model at its seam, dying (like a kill) on its third batch."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.batches = 0
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            self.batches += 1
-            if self.batches == 3:
-                raise KeyboardInterrupt("killed")
-            return super().embed(texts)
-
     folder = tmp_path / "corpus"
     _corpus(folder, 30, extra_sentences=40)  # several chunks each, so a document can be half written
     cfg = _cfg(tmp_path / "store")
-    store, dying = Store.open(cfg), Dying()
+    store = Store.open(cfg)
+    commit, calls = store.commit_documents, []
+
+    def dying_commit(docs):  # type: ignore[no-untyped-def]
+        """Dies (like a kill) on the third publish: that write's chunks are stored, its documents are not."""
+        calls.extend([len(docs)] if docs else [])
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        commit(docs)
+
+    store.commit_documents = dying_commit  # type: ignore[method-assign]
     try:
-        ingest([folder], store, lambda: hash_embedder, IngestConfig(), batch_size=2, static_factory=lambda: dying)
+        ingest([folder], store, lambda: hash_embedder, IngestConfig(), batch_size=2,
+               static_factory=lambda: hash_embedder)
     except KeyboardInterrupt:
         pass
     else:
