@@ -180,15 +180,23 @@ class Store:
         except Exception as exc:
             raise StoreError(f"Cannot read the Chroma store at {self.location}: {exc}") from exc
         if self.config.collection in names:
-            self._chunks = self.client.get_collection(self.config.collection, embedding_function=None)
+            self._chunks = self._widened(self.client.get_collection(self.config.collection, embedding_function=None))
             if check_model:
                 self._check_model(self._chunks.metadata or {})
         if self._docs_name in names:
             self._docs = self.client.get_collection(self._docs_name, embedding_function=None)
         if self._static_name in names:
-            self._static = self.client.get_collection(self._static_name, embedding_function=None)
+            self._static = self._widened(self.client.get_collection(self._static_name, embedding_function=None))
             if check_model:
                 self._check_static(self._static.metadata or {})
+
+    def _widened(self, col: Any) -> Any:
+        """The vector collection with its search breadth raised to `search_ef` (collections made before it was
+        set kept Chroma's default); done on open, before the index is loaded for a query."""
+        hnsw = (getattr(col, "configuration_json", None) or {}).get("hnsw") or {}
+        if int(hnsw.get("ef_search") or 0) < self.config.search_ef:
+            col.modify(configuration={"hnsw": {"ef_search": self.config.search_ef}})
+        return col
 
     @property
     def _docs_name(self) -> str:
@@ -212,7 +220,8 @@ class Store:
             self._static = self.client.get_or_create_collection(
                 self._static_name,
                 embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedding_model": self.static_model_name, "embedding_dim": dim,
+                metadata={"hnsw:space": "cosine", "hnsw:search_ef": self.config.search_ef,
+                          "embedding_model": self.static_model_name, "embedding_dim": dim,
                           "citebot_schema": SCHEMA_VERSION},
             )
         self._check_static(self._static.metadata or {})
@@ -241,6 +250,7 @@ class Store:
                 embedding_function=None,
                 metadata={
                     "hnsw:space": "cosine",
+                    "hnsw:search_ef": self.config.search_ef,
                     "embedding_model": self.model_name,
                     "embedding_dim": dim,
                     "citebot_schema": SCHEMA_VERSION,

@@ -215,3 +215,15 @@ def test_real_model_in_the_embedded_store(seeded_store_factory, real_embedder):
     hits = store.query(real_embedder.embed(["Who co-founded the Governance and Policy think tank?"])[0], 2,
                        revs=[d.rev for d in docs])
     assert "Seyed Emamian" in hits[0][0].text
+
+
+def test_a_server_collection_made_with_chromas_default_breadth_is_widened_when_opened(chroma_server):
+    import chromadb
+
+    host, port = chroma_server.removeprefix("http://").split(":")
+    client = chromadb.HttpClient(host=host, port=int(port))
+    client.create_collection("older-server", metadata={"hnsw:space": "cosine"}, embedding_function=None)
+    assert client.get_collection("older-server").configuration_json["hnsw"]["ef_search"] == 100
+    cfg = StoreConfig(chroma_url=chroma_server, collection="older-server")
+    Store.open(cfg)
+    assert client.get_collection("older-server").configuration_json["hnsw"]["ef_search"] == cfg.search_ef
