@@ -21,7 +21,7 @@ def _line_offsets(segment: str) -> list[tuple[int, int]]:
     pos = 0
     for sentence in blingfire.text_to_sentences(segment).split("\n"):
         at = segment.find(sentence, pos) if sentence else -1
-        if at < 0 or not segment[pos:at].isspace() and at != pos:
+        if at < 0 or segment[pos:at].strip():
             return list(blingfire.text_to_sentences_and_offsets(segment)[1])
         out.append((at, at + len(sentence)))
         pos = at + len(sentence)
