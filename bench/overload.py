@@ -19,8 +19,11 @@ from bench.stats import fig, percentile
 _PROBE_INTERVAL = 0.25
 
 
-def overload(base: str, pid: int, clients: int, seconds: float, questions: list[str]) -> dict[str, Any]:
-    """Run `clients` closed-loop clients for `seconds` against POST /api/ask; probe /healthz and RSS."""
+def overload(base: str, pid: int, clients: int, seconds: float, questions: list[str],
+             honour_retry_after: bool = True) -> dict[str, Any]:
+    """Run `clients` closed-loop clients for `seconds` against POST /api/ask; probe /healthz and RSS.
+
+    With `honour_retry_after=False` the clients are a flood: a rejected request is retried at once."""
     import psutil
 
     stop = threading.Event()
@@ -50,7 +53,7 @@ def overload(base: str, pid: int, clients: int, seconds: float, questions: list[
                     statuses[r.status_code] += 1
                     if r.status_code == 200:
                         admitted.append(ms)
-                if r.status_code in (429, 503):
+                if r.status_code in (429, 503) and honour_retry_after:
                     # A well-behaved client honours Retry-After (capped so the run keeps its pressure).
                     stop.wait(min(float(r.headers.get("Retry-After", "1")), 1.0))
 
@@ -86,6 +89,7 @@ def overload(base: str, pid: int, clients: int, seconds: float, questions: list[
     bad = sum(n for code, n in statuses.items() if not (200 <= code < 300 or code in (429, 503)))
     return {
         "clients": clients,
+        "honour_retry_after": honour_retry_after,
         "seconds": fig(wall, "s"),
         "requests": total,
         "admitted": statuses.get(200, 0),

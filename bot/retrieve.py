@@ -161,6 +161,8 @@ class HybridRetriever:
             self._checked = time.monotonic()
             if signature(self.store.documents()) == self.corpus.signature:
                 return False
+            # Another process wrote: a reader's in-memory vector index must be loaded again to see it.
+            self.store.follow_writes()
             corpus = Corpus.load(self.store)
             self._by_id, self.corpus = {c.id: c for c in corpus.chunks}, corpus
             return True

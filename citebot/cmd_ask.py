@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.models import Answer
 
-from citebot.common import deps_or_fail, fail, load_settings
+from citebot.common import deps_or_fail, fail, load_settings, server_owning_store
 
 
 def _print_answer(ans: Answer, as_json: bool) -> None:
@@ -42,8 +42,11 @@ def ask(
     With CITEBOT_SERVER_URL set, questions go to that running `citebot serve`, which keeps the model loaded.
     """
     settings = load_settings()
-    if settings.server_url:
-        _ask_remote(settings.server_url, question, as_json, jsonl, engine, source, published_from, published_to)
+    # A running server that owns the embedded store answers from its live index; opening the store here would
+    # give an index that misses whatever the server writes meanwhile.
+    url = settings.server_url or server_owning_store(settings)
+    if url:
+        _ask_remote(url, question, as_json, jsonl, engine, source, published_from, published_to)
         return
     from bot.answer import answer, validate
     from bot.models import EngineError, QuestionError

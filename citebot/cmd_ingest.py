@@ -14,7 +14,7 @@ from citebot.settings import Settings
 if TYPE_CHECKING:
     from vectorstore.store import Store
 
-from citebot.common import fail, load_settings, lock_path, open_store
+from citebot.common import fail, load_settings, lock_path, open_store, own_store, server_owning_store
 
 
 def ingest(
@@ -33,39 +33,113 @@ def ingest(
     from citebot.progress import Progress
     from ingest.pipeline import ingest as run_ingest
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
+    from vectorstore.owner import StoreOwnedError
     from vectorstore.static import StaticEmbedder
     from vectorstore.store import StoreError
 
     settings = load_settings()
-    store = open_store(settings, check_model=not reindex)
-    progress = Progress("searchable", unit="files")
+    targets = paths or [settings.seeds_dir]
+    # An embedded store has one writer: while a `citebot serve` owns it, the files go through that server.
+    url = server_owning_store(settings)
+    if url is not None:
+        _ingest_through(url, settings, targets, prune=prune, reindex=reindex, wait=wait, as_json=as_json)
+        return
     try:
-        embedder = SentenceTransformerEmbedder.from_config(settings.store)
-        static = StaticEmbedder.from_config(settings.store, log=lambda m: typer.echo(m, err=True))
-        report = run_ingest(
-            paths or [settings.seeds_dir],
-            store,
-            lambda: embedder,
-            settings.ingest,
-            prune=prune,
-            reindex=reindex,
-            progress=progress,
-            on_wait=lambda m: typer.echo(m, err=True),
-            static_factory=lambda: static,
-        )
-    except (StoreError, EmbeddingError) as exc:
+        claim = own_store(settings, "ingest")
+    except StoreOwnedError as exc:
+        if exc.holder.role == "serve" and exc.holder.url and exc.holder.local:
+            _ingest_through(exc.holder.url, settings, targets, prune=prune, reindex=reindex, wait=wait,
+                            as_json=as_json)
+            return
         fail(str(exc))
+    try:
+        store = open_store(settings, check_model=not reindex)
+        progress = Progress("searchable", unit="files")
+        try:
+            embedder = SentenceTransformerEmbedder.from_config(settings.store)
+            static = StaticEmbedder.from_config(settings.store, log=lambda m: typer.echo(m, err=True))
+            report = run_ingest(
+                targets,
+                store,
+                lambda: embedder,
+                settings.ingest,
+                prune=prune,
+                reindex=reindex,
+                progress=progress,
+                on_wait=lambda m: typer.echo(m, err=True),
+                static_factory=lambda: static,
+            )
+        except (StoreError, EmbeddingError) as exc:
+            fail(str(exc))
+        finally:
+            progress.close()
+        for err in report.errors:
+            typer.echo(f"error: {err.path}: {err.error}", err=True)
+        typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
+        if wait:
+            _upgrade_now(settings, store, embedder, quiet=as_json)
     finally:
-        progress.close()
+        if claim is not None:
+            claim.__exit__(None, None, None)
+    # Started once this process let go of the store, so the worker can own it.
+    if not wait and settings.background_upgrade:
+        _upgrade_in_background(settings, store)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _ingest_through(url: str, settings: Settings, paths: list[Path], *, prune: bool, reindex: bool, wait: bool,
+                    as_json: bool) -> None:
+    """Send the paths to the `citebot serve` that owns the store (POST /api/ingest with the admin token); it
+    ingests them exactly as this command would, and answers from them at once."""
+    import httpx
+
+    from ingest.pipeline import IngestReport
+
+    folder = settings.chroma_path
+    owner = f"the store at {folder} is owned by the running `citebot serve` at {url}"
+    if reindex:
+        fail(f"{owner}; --reindex drops the whole store, so stop the server first")
+    token = settings.web.admin_token
+    if not token:
+        fail(f"{owner}, which is the only process that may write to it; set CITEBOT_ADMIN_TOKEN to that server's "
+             "admin token so that `citebot ingest` sends the files through it, or stop the server first")
+    typer.echo(f"{owner}: sending {len(paths)} path(s) to it …", err=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        r = httpx.post(f"{url}/api/ingest", json={"paths": [str(p.resolve()) for p in paths], "prune": prune},
+                       headers=headers, timeout=httpx.Timeout(10.0, read=None))
+    except httpx.HTTPError as exc:
+        fail(f"{owner}, but it does not answer ({exc}); wait until it is up, or stop it and ingest again")
+    try:
+        body = r.json()
+    except ValueError:
+        body = {}
+    if r.status_code not in (200, 422) or "documents" not in body:
+        fail(f"{owner}, which refused the ingest ({r.status_code}: {body.get('error', r.text[:200])})")
+    report = IngestReport.from_json(body)
     for err in report.errors:
         typer.echo(f"error: {err.path}: {err.error}", err=True)
     typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
     if wait:
-        _upgrade_now(settings, store, embedder, quiet=as_json)
-    elif settings.background_upgrade:
-        _upgrade_in_background(settings, store)
+        _wait_for_full_index(url, headers)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _wait_for_full_index(url: str, headers: dict[str, str], timeout_s: float = 3600) -> None:
+    """`--wait` through a server: its upgrade worker builds the full index; poll until no document waits."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        docs = httpx.get(f"{url}/api/documents", headers=headers, timeout=30).json()
+        if all(d.get("index") == "full" for d in docs):
+            return
+        time.sleep(0.5)
+    fail(f"the server at {url} did not finish the full index within {timeout_s:.0f} s")
 
 
 def _upgrade_now(settings: Settings, store: Store, embedder: Any, quiet: bool = False) -> None:
@@ -118,11 +192,21 @@ def _upgrade_in_background(settings: Settings, store: Store) -> None:
 def upgrade() -> None:
     """Give documents that are searchable with the static model their full-model vectors (tier 2), now."""
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
+    from vectorstore.owner import StoreOwnedError
     from vectorstore.store import StoreError
 
     settings = load_settings()
-    store = open_store(settings)
     try:
+        claim = own_store(settings, "upgrade")
+    except StoreOwnedError as exc:
+        if exc.holder.role == "serve":
+            # The server runs the same worker on a thread; nothing for this process to do.
+            typer.echo(f"{exc.holder.describe()} owns the store and builds its full index; "
+                       "`citebot documents` shows how far it is")
+            return
+        fail(str(exc))
+    try:
+        store = open_store(settings)
         embedder = SentenceTransformerEmbedder.from_config(settings.store)
         from citebot.progress import Progress
         from ingest.upgrade import upgrade as run_upgrade
@@ -135,6 +219,9 @@ def upgrade() -> None:
             progress.close()
     except (StoreError, EmbeddingError) as exc:
         fail(str(exc))
+    finally:
+        if claim is not None:
+            claim.__exit__(None, None, None)
     typer.echo(report.summary())
     _export_onnx(settings, embedder)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from citebot.common import deps_or_fail, fail, load_settings, lock_path, open_store
+from citebot.common import deps_or_fail, fail, load_settings, lock_path, open_store, own_store
 
 if TYPE_CHECKING:
     from citebot.warmup import ModelWarmup
@@ -27,8 +27,21 @@ def serve(
     from ingest.pipeline import ingest
     from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
     from vectorstore.onnx_encoder import OnnxEmbedder
+    from vectorstore.owner import StoreOwnedError
 
     settings = load_settings()
+    web = settings.web
+    h, p = host or web.host, port or web.port
+    # This server owns an embedded store for its whole life (the kernel lets go when it ends, even by kill -9),
+    # taken before the store is opened so that its in-memory index is loaded after the last other writer.
+    try:
+        own_store(settings, "serve", url=f"http://{_reachable(h)}:{p}")
+    except StoreOwnedError as exc:
+        if exc.holder.role == "serve":
+            fail(f"the store at {settings.chroma_path} is already served by {exc.holder.describe()}; an embedded "
+                 "store has one owner. Stop that server, give this one another CITEBOT_CHROMA_PATH, or run "
+                 "replicas on a Chroma server (CITEBOT_CHROMA_URL).")
+        fail(str(exc))
     try:
         full = SentenceTransformerEmbedder.from_config(settings.store)
     except EmbeddingError as exc:
@@ -57,7 +70,6 @@ def serve(
     from chats.store import ChatStoreError
     from citebot.deps import build_services
 
-    web = settings.web
     try:
         services = build_services(settings, deps)
     except ChatStoreError as exc:
@@ -68,7 +80,6 @@ def serve(
     UpgradeWorker(deps.store, full, lock_path(settings), settings.ingest.write_batch).start()
     if onnx is None:
         export_in_background(full, settings.store)
-    h, p = host or web.host, port or web.port
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)
     # Answers run as Python on worker threads; the event loop, which serves /healthz and turns the overflow away
     # with 503s, waits for the GIL behind them. A 1 ms switch interval (Python's default is 5 ms) lets it in
@@ -76,6 +87,15 @@ def serve(
     sys.setswitchinterval(0.001)
     # Open pages hold streaming connections; without a grace limit SIGTERM would wait for them forever.
     uvicorn.run(app_, host=h, port=p, log_level="warning", timeout_graceful_shutdown=5)
+
+
+def _reachable(host: str) -> str:
+    """The address a local client connects to for a server bound to `host`."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 def _wait(warmup: ModelWarmup) -> None:

@@ -12,6 +12,7 @@ from citebot.settings import Settings
 if TYPE_CHECKING:
     from bot.deps import Deps
     from vectorstore.embeddings import Embedder
+    from vectorstore.owner import Holder, Ownership
     from vectorstore.store import Store
 
 
@@ -61,3 +62,33 @@ def deps_or_fail(settings: Settings, require_documents: bool = True, *, store: S
     return deps
 
 
+
+
+def store_holder(settings: Settings) -> Holder | None:
+    """Who owns the embedded store now (None for a Chroma server, or when nobody does)."""
+    from vectorstore.owner import current_holder
+
+    if settings.store.chroma_url:
+        return None
+    return current_holder(Path(settings.chroma_path))
+
+
+def server_owning_store(settings: Settings) -> str | None:
+    """The URL of the running `citebot serve` that owns the embedded store, when one does on this machine."""
+    holder = store_holder(settings)
+    if holder is not None and holder.role == "serve" and holder.local and holder.url:
+        return holder.url
+    return None
+
+
+def own_store(settings: Settings, role: str, url: str = "") -> Ownership | None:
+    """Take the embedded store for this command (None for a Chroma server): waits for an ingest or upgrade to
+    finish, asking a detached upgrade to give way; StoreOwnedError when a server owns it."""
+    from vectorstore.owner import Ownership, stop_detached_upgrade
+
+    if settings.store.chroma_url:
+        return None
+    claim = Ownership(Path(settings.chroma_path), role, url=url, on_wait=lambda m: typer.echo(m, err=True),
+                      give_way=stop_detached_upgrade)
+    claim.__enter__()
+    return claim

@@ -105,5 +105,7 @@ def build_services(settings: Settings, deps: Deps) -> Services:
 
     ingest_cfg = settings.ingest
     assert ingest_cfg.upload_dir is not None and settings.chats.database_url is not None
-    library = Library(ingest_cfg.upload_dir, deps.store, lambda: deps.embedder, ingest_cfg)
+    static = deps.retriever.static
+    library = Library(ingest_cfg.upload_dir, deps.store, lambda: deps.embedder, ingest_cfg,
+                      static_factory=(lambda: static) if static is not None else None)
     return Services(bot=deps, chats=ChatStore(settings.chats.database_url), library=library)

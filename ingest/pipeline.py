@@ -74,6 +74,15 @@ class IngestReport:
             "errors": [{"path": e.path, "error": e.error} for e in self.errors],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IngestReport:
+        """The report back from its `to_json` shape (what a server's ingest answers)."""
+        counts = data.get("documents") or {}
+        return cls(added=int(counts.get("added", 0)), updated=int(counts.get("updated", 0)),
+                   unchanged=int(counts.get("unchanged", 0)), removed=int(counts.get("removed", 0)),
+                   chunks_embedded=int(data.get("chunks_embedded", 0)), seconds=float(data.get("seconds", 0.0)),
+                   errors=[FileError(str(e.get("path", "")), str(e.get("error", ""))) for e in data.get("errors", [])])
+
     def summary(self) -> str:
         """One line for people."""
         return (

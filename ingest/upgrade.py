@@ -74,11 +74,14 @@ def upgrade(
     progress: ProgressFn | None = None,
     batch_size: int = WRITE_BATCH,
     wait_for_lock: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> UpgradeReport:
     """Upgrade every tier-1 document; returns at once (locked_out) when another worker holds the lock."""
     t0 = time.perf_counter()
     report = UpgradeReport()
-    with FileLock(lock_path, wait=wait_for_lock) as held:
+    # The store's ownership first (a waiting CLI upgrade lets an ingest finish), then the worker lock, which
+    # keeps the owner's own threads to one upgrade at a time.
+    with store.writing("upgrade", on_wait=on_wait), FileLock(lock_path, wait=wait_for_lock) as held:
         if not held:
             report.locked_out = True
             return report

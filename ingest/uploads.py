@@ -72,11 +72,14 @@ class Library:
     """The upload folder and the store, changed one request at a time."""
 
     def __init__(self, upload_dir: Path, store: Store, embedder_factory: Callable[[], Any],
-                 config: IngestConfig) -> None:
+                 config: IngestConfig, static_factory: Callable[[], Any] | None = None) -> None:
         self.upload_dir = upload_dir.resolve()
         self.store = store
         self.embedder_factory = embedder_factory
         self.config = config
+        # Folders sent by `citebot ingest` get tier-1 vectors (searchable at once); the owner's upgrade worker
+        # gives them the full model's.
+        self.static_factory = static_factory
         # Chroma and the upload folder are shared; two requests must not interleave their writes.
         self._lock = threading.Lock()
 
@@ -100,6 +103,14 @@ class Library:
                 shutil.rmtree(staging, ignore_errors=True)
         report.errors = errors + [FileError(Path(e.path).name, e.error) for e in report.errors]
         return report
+
+    def ingest_paths(self, paths: Sequence[Path], prune: bool = False,
+                     progress: ProgressFn | None = None) -> IngestReport:
+        """Ingest files or folders of this machine exactly as `citebot ingest` would (same sources, incremental,
+        `prune`): what `citebot ingest` sends while this process owns the store."""
+        with self._lock:
+            return ingest(paths, self.store, self.embedder_factory, self.config, prune=prune, progress=progress,
+                          static_factory=self.static_factory)
 
     def add_text(self, title: str, text: str, progress: ProgressFn | None = None) -> IngestReport:
         """Store pasted text as a Markdown file named after its title, then ingest it."""
@@ -151,7 +162,8 @@ class Library:
             doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
             if doc is None:
                 raise NotFoundError(f"no stored document with id {doc_id!r}")
-            self.store.delete_document(doc_id)
+            with self.store.writing("script"):
+                self.store.delete_document(doc_id)
             path = Path(doc.path) if doc.path else None
             # Only files in the upload folder are ours to delete; an article ingested from elsewhere stays on disk.
             if path is not None and path.parent == self.upload_dir.resolve() and path.is_file():

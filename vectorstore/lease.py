@@ -1,10 +1,9 @@
-"""One ingest at a time per store, across processes and replicas.
+"""One ingest at a time per store, across processes and replicas, and a plain file lock.
 
 Two ingests at once would embed the same files twice, and one run's clean-up of "chunks of a run that died"
 would delete the other's chunks before they are committed. So an ingest holds a lock on the store:
 
-* embedded store: an exclusive `flock` on a file in the store's folder; the kernel drops it when the holder
-  dies, even by kill -9;
+* embedded store: the store's ownership (vectorstore.owner), since only one process may write to it at all;
 * Chroma server: a lease record (the metadata of a small collection beside the chunks) naming its holder and
   an expiry that the holder renews; a crashed holder's lease simply expires.
 
@@ -73,20 +72,18 @@ class FileLock:
 
 
 class IngestLock:
-    """`with IngestLock(client, config, on_wait=print):` blocks until this run may write to the store."""
+    """`with IngestLock(client, ..., on_wait=print):` blocks until this run may write to the Chroma server."""
 
-    def __init__(self, client: Any, chroma_path: Path, collection: str, server: bool,
+    def __init__(self, client: Any, chroma_path: Path, collection: str, server: bool = True,
                  on_wait: Callable[[str], None] | None = None, lease_seconds: float = 30.0,
                  poll_seconds: float = 0.5) -> None:
+        assert server, "an embedded store is guarded by its ownership (Store.writing)"
         self.client = client
-        self.path = Path(chroma_path) / "ingest.lock"
         self.lease_name = f"{collection}-ingest-lease"
-        self.server = server
         self.on_wait = on_wait or (lambda _msg: None)
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.me = holder_name()
-        self._file = FileLock(self.path, wait=True, on_wait=on_wait, holder=self.me)
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -137,16 +134,11 @@ class IngestLock:
 
     # -- context manager ------------------------------------------------------------------------
     def __enter__(self) -> IngestLock:
-        if self.server:
-            self._take_lease()
-        else:
-            self._file.__enter__()
+        self._take_lease()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if not self.server:
-            self._file.__exit__(exc_type, exc, tb)
         if self._renewer is not None:
             self._stop.set()
             self._renewer.join(timeout=5)

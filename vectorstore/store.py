@@ -7,28 +7,34 @@ next ingest garbage-collects the orphans and finishes the job.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
 
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import canonical_name
+from vectorstore.errors import StoreError, StoreUnavailableError
 from vectorstore.lease import IngestLock
+from vectorstore.owner import Ownership, generation, stop_detached_upgrade
 from vectorstore.static import static_name
+
+__all__ = ["Chunk", "Document", "Store", "StoreError", "StoreMismatchError", "StoreUnavailableError"]
+log = logging.getLogger("citebot.store")
+_T = TypeVar("_T")
 
 SCHEMA_VERSION = 1
 # Chunks per write: each Chroma call has a high fixed cost, and a killed run redoes at most this many chunks.
 WRITE_BATCH = 128
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened or used as configured."""
 
 
 class StoreMismatchError(StoreError):
@@ -136,6 +142,97 @@ def make_client(config: StoreConfig) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+# One Chroma client per embedded folder in this process, as Chroma itself shares one system per folder; a reopen
+# replaces it for every Store of the folder, each of which adopts the new one on its next call.
+_shared: dict[str, tuple[int, Any]] = {}
+_shared_lock = threading.Lock()
+_next_generation = [0]
+# What the folder's database files looked like when this process last knew its client to be current.
+_stamps: dict[str, tuple[int, ...]] = {}
+
+
+def _stamp(folder: Path) -> tuple[int, ...]:
+    """Changes whenever any process writes to the embedded store (Chroma writes its SQLite log first)."""
+    out: list[int] = []
+    for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+        try:
+            st = (folder / name).stat()
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [0, 0]
+    return tuple(out)
+
+
+def _shared_client(config: StoreConfig, key: str, replace: int | None = None) -> tuple[int, Any]:
+    """The folder's current client; with `replace`, a new one instead of that generation (unless another thread
+    replaced it already)."""
+    with _shared_lock:
+        cur = _shared.get(key)
+        if cur is not None and (replace is None or cur[0] != replace):
+            return cur
+        if cur is not None:
+            _drop_client(cur[1])
+        _next_generation[0] += 1
+        _stamps[key] = _stamp(Path(config.chroma_path))
+        _shared[key] = (_next_generation[0], make_client(config))
+        return _shared[key]
+
+
+def _drop_client(client: Any) -> None:
+    """Forget an embedded client's shared system, so the next client of that folder loads the store from disk
+    (Chroma otherwise hands out the same in-memory one), and stop it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    ident = getattr(client, "_identifier", None)
+    system = SharedSystemClient._identifier_to_system.pop(ident, None) if ident is not None else None
+    if ident is not None:
+        SharedSystemClient._identifier_to_refcount.pop(ident, None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # a broken system is what we are replacing
+            log.debug("stopping the old Chroma system failed", exc_info=True)
+
+
+def _is_internal(exc: BaseException) -> bool:
+    """Chroma's errors that mean its in-memory state is off (not a bad request of ours)."""
+    try:
+        from chromadb.errors import InternalError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, InternalError)
+
+
+def _read(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A read that survives a broken handle: on an internal Chroma error the store reopens its client and tries
+    once more; a second failure is StoreUnavailableError (servers answer 503 and /readyz says why)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> _T:
+        opened = self._client_generation
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as exc:
+            if not _is_internal(exc):
+                raise
+            log.warning("Chroma failed in %s (%s); reopening the store and trying once more", method.__name__, exc)
+            try:
+                self.reopen(unless_since=opened)
+                result = method(self, *args, **kwargs)
+            except Exception as again:
+                if not (_is_internal(again) or isinstance(again, StoreError)):
+                    raise
+                self.failures[method.__name__] = str(again)
+                raise StoreUnavailableError(
+                    f"the store at {self.location} failed twice ({again}); it is reopened on the next request"
+                ) from again
+        if self.failures:
+            self.failures.pop(method.__name__, None)
+        return result
+
+    return wrapper
+
+
 class Store:
     """The chunk collection and its document manifest in one Chroma database."""
 
@@ -145,28 +242,140 @@ class Store:
                 f"CITEBOT_COLLECTION={config.collection!r} is not a valid name: use 3-63 characters "
                 "of letters, digits, '.', '_' or '-', starting and ending with a letter or digit."
             )
-        self.client = client
         self.config = config
         self.model_name = canonical_name(config.embedding_model)
         self.static_model_name = static_name(config)
-        self._chunks: Any = None
-        self._static: Any = None
-        self._docs: Any = None
+        self._key = str(Path(config.chroma_path).resolve())
+        self._cols: dict[str, Any] = {}
+        # Which client generation this Store's collections belong to (0: a client of its own).
+        self._client_generation = 0
+        self.client = client
+        if self.embedded and client is None:
+            self._client_generation, self.client = _shared_client(config, self._key)
+        # Reads that failed even after a reopen, by method (each cleared by its next good call), for /readyz.
+        self.failures: dict[str, str] = {}
         self._open_existing(check_model)
+
+    # The collections, re-got when another Store of this folder in this process reopened the shared client.
+    @property
+    def _chunks(self) -> Any:
+        self._sync()
+        return self._cols.get("chunks")
+
+    @_chunks.setter
+    def _chunks(self, col: Any) -> None:
+        self._cols["chunks"] = col
+
+    @property
+    def _static(self) -> Any:
+        self._sync()
+        return self._cols.get("static")
+
+    @_static.setter
+    def _static(self, col: Any) -> None:
+        self._cols["static"] = col
+
+    @property
+    def _docs(self) -> Any:
+        self._sync()
+        return self._cols.get("docs")
+
+    @_docs.setter
+    def _docs(self, col: Any) -> None:
+        self._cols["docs"] = col
+
+    def _sync(self) -> None:
+        if self._client_generation and _shared.get(self._key, (self._client_generation,))[0] != \
+                self._client_generation:
+            self._adopt(_shared_client(self.config, self._key))
+
+    def _adopt(self, current: tuple[int, Any]) -> None:
+        self._client_generation, self.client = current
+        self._cols = {}
+        self._open_existing(check_model=False)
+
+    @property
+    def embedded(self) -> bool:
+        """On disk in this process (not a Chroma server)."""
+        return not self.config.chroma_url
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.config.chroma_path)
+
+    @property
+    def owned(self) -> bool:
+        """Does this process own the embedded store (its in-memory index then sees every write)?"""
+        return self.embedded and generation(self.folder) is not None
+
+    def reopen(self, unless_since: int | None = None) -> None:
+        """A new client that loads the store from disk, and the collections again: after another process wrote
+        (a reader), after taking the store anew (an owner), or when Chroma failed. With `unless_since`, a client
+        that another thread made since that generation is adopted instead of making one more."""
+        if not self.embedded:
+            self.client = make_client(self.config)
+            self._client_generation += 1
+            self._cols = {}
+            self._open_existing(check_model=False)
+            return
+        replace = self._client_generation if unless_since is None else unless_since
+        self._adopt(_shared_client(self.config, self._key, replace=replace))
+
+    @property
+    def failure(self) -> str | None:
+        """What failed last even after a reopen, while it still fails (None when the store is well)."""
+        return "; ".join(f"{k}: {v}" for k, v in self.failures.items()) or None
+
+    def follow_writes(self) -> None:
+        """Called when the manifest changed: a process that does not own the embedded store reopens it, since
+        its in-memory vector index does not have the owner's new vectors (Chroma would fail to find them)."""
+        if self.embedded and not self.owned:
+            self.reopen()
+
+    @contextmanager
+    def writing(self, role: str = "script", on_wait: Callable[[str], None] | None = None,
+                exclusive: bool = False) -> Iterator[None]:
+        """Own the embedded store for the block (see vectorstore.owner); when another process wrote since this
+        one's client was current, it is reopened first. `exclusive` also keeps other threads of this process
+        out (one ingest at a time). A Chroma server needs no owner."""
+        if not self.embedded:
+            yield
+            return
+        with Ownership(self.folder, role, on_wait=on_wait, give_way=stop_detached_upgrade) as claim:
+            if claim.fresh and _stamps.get(self._key) != _stamp(self.folder):
+                self.reopen()
+            try:
+                if not exclusive:
+                    yield
+                    return
+                mutex = _ingest_mutex(self.folder)
+                if not mutex.acquire(blocking=False):
+                    if on_wait is not None:
+                        on_wait("another ingest in this process is writing to the store; waiting for it …")
+                    mutex.acquire()
+                try:
+                    yield
+                finally:
+                    mutex.release()
+            finally:
+                if claim.fresh:
+                    _stamps[self._key] = _stamp(self.folder)
 
     def reload(self, check_model: bool = True) -> None:
         """Pick up collections another process created since this store was opened (after waiting for it)."""
         self._open_existing(check_model)
 
-    def ingest_lock(self, on_wait: Callable[[str], None] | None = None) -> IngestLock:
-        """The lock one ingest holds while it writes (a file lock here, a lease on a Chroma server)."""
-        return IngestLock(self.client, Path(self.config.chroma_path), self.config.collection,
-                          server=bool(self.config.chroma_url), on_wait=on_wait)
+    def ingest_lock(self, on_wait: Callable[[str], None] | None = None) -> Any:
+        """What one ingest holds while it writes: the store's ownership here (one ingest of this process at a
+        time), a lease record on a Chroma server."""
+        if self.embedded:
+            return self.writing("ingest", on_wait, exclusive=True)
+        return IngestLock(self.client, self.folder, self.config.collection, server=True, on_wait=on_wait)
 
     @classmethod
     def open(cls, config: StoreConfig, check_model: bool = True) -> Store:
         """Open the configured store; `check_model=False` only for a re-index that will drop it."""
-        return cls(make_client(config), config, check_model)
+        return cls(None if not config.chroma_url else make_client(config), config, check_model)
 
     # -- collections -------------------------------------------------------------------------
     @property
@@ -272,13 +481,14 @@ class Store:
         for name in (self.config.collection, self._docs_name, self._static_name):
             if name in names:
                 self.client.delete_collection(name)
-        self._chunks = self._docs = self._static = None
+        self._cols = {}
 
     # -- manifest ----------------------------------------------------------------------------
     def documents(self) -> list[Document]:
         """Every committed document, sorted by source."""
         return self.documents_and_texts(with_texts=False)[0]
 
+    @_read
     def documents_and_texts(self, with_texts: bool = True) -> tuple[list[Document], dict[str, str]]:
         """Every committed document (sorted by source) and its cleaned text, read together in one get, so the
         texts are of exactly these revisions."""
@@ -300,6 +510,7 @@ class Store:
         """All cleaned texts by doc_id."""
         return self.documents_and_texts()[1]
 
+    @_read
     def _texts_at(self, wanted: dict[str, str | None]) -> dict[str, str]:
         """Texts of these documents, each only while it is still at the given revision (None: any)."""
         if self._docs is None or not wanted:
@@ -388,11 +599,13 @@ class Store:
                 ],
             )
 
+    @_read
     def chunk_count(self, tier: int = 2) -> int:
         """Chunks of one tier physically stored, visible or not."""
         col = self._col(tier)
         return 0 if col is None else int(col.count())
 
+    @_read
     def stored_chunk_ids(self, tier: int = 2, where: dict[str, Any] | None = None) -> dict[str, str]:
         """Every stored chunk id of one tier with its revision, including orphans."""
         col = self._col(tier)
@@ -440,6 +653,7 @@ class Store:
             self._chunks.delete(where={"$and": [{"doc_id": {"$in": ids}},
                                                 {"rev": {"$nin": sorted({d.rev for d in docs})}}]})
 
+    @_read
     def chunks_of(self, doc: Document, tier: int) -> list[Chunk]:
         """A document's stored chunks of its committed revision in one tier, in order ([] once it changed)."""
         col = self._col(tier)
@@ -450,6 +664,7 @@ class Store:
         return sorted(_chunks_from(got["ids"], got["documents"], got["metadatas"], texts, {doc.doc_id: doc.rev}),
                       key=lambda c: c.index)
 
+    @_read
     def visible_chunks(self, docs: Sequence[Document] | None = None,
                        texts: dict[str, str] | None = None) -> list[Chunk]:
         """Every chunk of the committed documents (or of `docs`, a manifest read before, with `texts`, the
@@ -471,6 +686,7 @@ class Store:
             chunks += _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, revs)
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
+    @_read
     def nearest(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
         tier: int = 2,
@@ -492,6 +708,7 @@ class Store:
                         include=["distances"])
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
 
+    @_read
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
         tier: int = 2,
@@ -505,6 +722,15 @@ class Store:
         texts = self._texts_at(dict(at))
         by_id = {c.id: c for c in _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, at)}
         return [(by_id[cid], sim) for cid, sim in hits if cid in by_id]
+
+
+_mutexes: dict[str, threading.Lock] = {}
+_mutexes_guard = threading.Lock()
+
+
+def _ingest_mutex(folder: Path) -> threading.Lock:
+    with _mutexes_guard:
+        return _mutexes.setdefault(str(folder.resolve()), threading.Lock())
 
 
 def _chunks_from(ids: list[str], stored: list[str | None] | None, metas: list[Any] | None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -14,10 +16,19 @@ from bot.answer import answer, stream, validate
 from bot.models import AnswerEvent, EngineError, QuestionError, TokenEvent
 from ingest.pipeline import IngestReport
 from ingest.uploads import NotFoundError, Upload, UploadError
+from vectorstore.errors import StoreUnavailableError
 from web.auth import Guard
 from web.conversing import history_for, record
 from web.errors import ApiError
-from web.schemas import AskRequest, AskResponse, Deleted, DocumentInfo, IngestResult, PasteRequest
+from web.schemas import (
+    AskRequest,
+    AskResponse,
+    Deleted,
+    DocumentInfo,
+    IngestPathsRequest,
+    IngestResult,
+    PasteRequest,
+)
 from web.services import Services
 
 _ASK_ERRORS: dict[int | str, dict[str, str]] = {
@@ -67,7 +78,7 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
                         final = AskResponse(**event.answer.model_dump(), conversation_id=req.conversation_id,
                                             turn_id=turn.id if turn else None)
                         yield _sse("answer", final.model_dump_json())
-            except (QuestionError, EngineError, ApiError) as exc:
+            except (QuestionError, EngineError, ApiError, StoreUnavailableError) as exc:
                 yield _sse("error", json.dumps({"error": str(exc)}))
 
         return StreamingResponse(events(), media_type="text/event-stream",
@@ -98,6 +109,27 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
             report = await run_in_threadpool(library.add, uploads)
         except UploadError as exc:
             raise ApiError(422, str(exc)) from exc
+        return _reported(report)
+
+    @router.post("/ingest", dependencies=admin, response_model=IngestResult,
+                 responses={**_WRITE_ERRORS, 422: {"description": "A path is not absolute, or nothing could be "
+                                                   "ingested; `errors` says why."}})
+    async def ingest_paths(req: IngestPathsRequest, request: Request) -> JSONResponse:
+        """Ingest files or folders of the server's own machine, as `citebot ingest PATH…` does: what that
+        command sends while this server owns the embedded store. Accepted from loopback clients only."""
+        host = request.client.host if request.client else ""
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            local = False
+        if not local:
+            raise ApiError(403, "paths on the server are only ingested for clients on its own machine; upload "
+                           "the files with POST /api/documents instead")
+        paths = [Path(p) for p in req.paths]
+        relative = [str(p) for p in paths if not p.is_absolute()]
+        if relative:
+            raise ApiError(422, f"paths must be absolute (the server's working folder is not yours): {relative[0]}")
+        report = await run_in_threadpool(library.ingest_paths, paths, req.prune)
         return _reported(report)
 
     @router.post("/documents/text", dependencies=admin, response_model=IngestResult,

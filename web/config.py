@@ -51,6 +51,16 @@ class WebConfig(BaseModel):
         description="Where rate-limit counters live: memory:// (per process) or a shared store such as "
         "redis://host:6379 so that replicas count together.",
     )
+    client_rate: float = Field(
+        default=20.0, ge=0,
+        description="Requests per second each client may make to /api and /v1 (bearer token if sent, else its "
+        "address), enforced at the ASGI edge before a body is read; past it: 429 with Retry-After. 0: no limit. "
+        "Behind a proxy every client has the proxy's address: raise it there and let the proxy limit per client.",
+    )
+    client_burst: int = Field(
+        default=40, ge=1,
+        description="Requests a client may make at once above CITEBOT_CLIENT_RATE before it is limited.",
+    )
     answer_time_limit: float = Field(
         default=120.0, gt=0,
         description="Seconds an answer or stream may take in total; a stream is then ended with an `error` event "

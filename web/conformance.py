@@ -57,18 +57,32 @@ class MethodNotAllowed:
         await self.app(scope, receive, send)
 
 
-def document_middleware_errors(app: FastAPI, shed_paths: frozenset[str]) -> None:
-    """Add the statuses middleware can return to each operation's documented responses."""
+_EDGE_ERRORS = {"429": "Over this client's request budget (CITEBOT_CLIENT_RATE, CITEBOT_CLIENT_BURST); see "
+                       "Retry-After."}
+_STORE_ERRORS = {"503": "The store failed even after it was reopened; see Retry-After (and /readyz)."}
+
+
+def document_middleware_errors(app: FastAPI, shed_paths: frozenset[str], engines: list[str] | None = None) -> None:
+    """Add the statuses middleware can return to each operation's documented responses; with `engines`, the
+    request bodies' `engine` lists only the engines this server configured."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = build()
+        if engines is not None:
+            for body in schema.get("components", {}).get("schemas", {}).values():
+                prop = body.get("properties", {}).get("engine")
+                if prop is not None and "enum" in prop:
+                    prop["enum"] = [*engines, None]
         for path, ops in schema.get("paths", {}).items():
             for method, op in ops.items():
                 responses = op.setdefault("responses", {})
                 extra = dict(_BODY_ERRORS) if "requestBody" in op else {}
+                if path.startswith(("/api/", "/v1/")):
+                    extra.update(_EDGE_ERRORS)
+                    extra.update(_STORE_ERRORS)
                 if path in shed_paths and method == "post":
                     extra.update(_SHED_ERRORS)
                 for code, text in extra.items():

@@ -13,6 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.models import EngineError, QuestionError, first_error
+from vectorstore.errors import StoreUnavailableError
+
+# Seconds a client is told to wait when the store failed even after it was reopened.
+STORE_RETRY_AFTER_S = 2
 
 log = logging.getLogger("citebot.web")
 
@@ -84,6 +88,12 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
     async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
         return error_response(request, 502, str(exc))
+
+    @app.exception_handler(StoreUnavailableError)
+    async def store_unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        return error_response(request, 503, f"{exc}; retry in {STORE_RETRY_AFTER_S} s", "store_unavailable",
+                              {"Retry-After": str(STORE_RETRY_AFTER_S)})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

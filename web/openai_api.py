@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.answer import answer, validate
 from bot.models import Answer, Citation, EngineError, QuestionError
+from vectorstore.errors import StoreUnavailableError
 from web.auth import Guard
 from web.errors import ApiError
 from web.services import Services
@@ -176,7 +177,7 @@ def openai_router(services: Services, guard: Guard) -> APIRouter:
         yield chunk({"role": "assistant", "content": ""})
         try:
             ans = answer(question, history, deps, engine=engine)
-        except (QuestionError, EngineError) as exc:
+        except (QuestionError, EngineError, StoreUnavailableError) as exc:
             err = {"message": str(exc), "type": "api_error", "param": None, "code": None}
             yield f"data: {json.dumps({'error': err})}\n\n"
             return

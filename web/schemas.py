@@ -95,6 +95,14 @@ class IngestResult(BaseModel):
     errors: list[FileFailure]
 
 
+class IngestPathsRequest(BaseModel):
+    """Body of POST /api/ingest: files or folders on the server's own disk, as `citebot ingest` takes them."""
+
+    paths: list[str] = Field(min_length=1, max_length=1000,
+                             description="Absolute paths of files or folders on the server's machine.")
+    prune: bool = Field(default=False, description="Also remove stored documents whose files are gone.")
+
+
 class PasteRequest(BaseModel):
     """Body of POST /api/documents/text: pasted article text."""
 

@@ -16,6 +16,7 @@ from web.api_chats import chats_router
 from web.auth import Guard
 from web.config import WebConfig
 from web.conformance import MethodNotAllowed, document_middleware_errors
+from web.edge import EdgeLimit
 from web.errors import BodyLimit, install_handlers
 from web.follower import IndexFollower
 from web.limits import Admission, AnswerSlots, RateLimit
@@ -58,8 +59,10 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     app.include_router(api_router(services, guard))
     app.include_router(chats_router(services, guard))
     app.include_router(openai_router(services, guard))
-    document_middleware_errors(app, ANSWER_PATHS)
+    document_middleware_errors(app, ANSWER_PATHS, engines=sorted(deps.engines))
     app.add_middleware(MethodNotAllowed, schema=app.openapi)
+    # Outermost: a client over its budget is turned away before anything else looks at its request.
+    app.add_middleware(EdgeLimit, rate=config.client_rate, burst=config.client_burst)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -72,7 +75,12 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
         try:
             n = len(deps.store.documents())
         except Exception as exc:
-            return JSONResponse({"ready": False, "reason": f"store unreachable: {exc}"}, status_code=503)
+            return JSONResponse({"ready": False, "reason": f"store unreachable: {exc}"}, status_code=503,
+                                headers={"Retry-After": "2"})
+        if deps.store.failure:
+            # The last read failed even after the store was reopened; the next request reopens it again.
+            return JSONResponse({"ready": False, "reason": f"store failing: {deps.store.failure}"},
+                                status_code=503, headers={"Retry-After": "2"})
         if not getattr(deps.embedder, "loaded", True):
             return JSONResponse({"ready": False, "reason": "embedding model not loaded"}, status_code=503)
         if n == 0:

@@ -138,3 +138,54 @@ def test_a_stream_whose_client_leaves_stops_its_work_and_frees_its_slot(serve):
     # The slot was given back: a new request is admitted instead of getting 503.
     engine.tokens = 1
     assert httpx.post(f"{url}/api/ask", json={"question": "Q?"}, timeout=30).status_code == 200
+
+
+def test_token_buckets_refill_at_their_rate_and_save_up_at_most_the_burst():
+    from web.edge import TokenBuckets
+
+    now = [100.0]
+    buckets = TokenBuckets(rate=2.0, burst=3, clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a") == pytest.approx(0.5)  # empty: the next token comes in 1/rate s
+    assert buckets.take("b") == 0.0  # another client has its own bucket
+    now[0] += 0.5
+    assert buckets.take("a") == 0.0 and buckets.take("a") > 0
+    now[0] += 3600  # idle for an hour: still only `burst` saved up
+    assert [buckets.take("a") for _ in range(4)][-1] > 0
+
+
+def test_a_flood_that_ignores_retry_after_gets_only_429_and_503_while_healthz_answers(serve):
+    """64 clients that retry the moment they are turned away: every answer is 200, 429 or 503, /healthz keeps
+    answering, and a client with its own token is not starved by the flood from this address."""
+    base = serve(SlowEngine(tokens=2, delay=0.05), client_rate=20, client_burst=10, max_concurrent=2, max_queue=2)
+    stop = threading.Event()
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def flood() -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                code = http.post(f"{base}/api/ask", json={"question": "What happened?"}).status_code
+                with lock:
+                    statuses[code] = statuses.get(code, 0) + 1
+
+    threads = [threading.Thread(target=flood, daemon=True) for _ in range(64)]
+    for t in threads:
+        t.start()
+    health = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 4:
+        health.append(httpx.get(f"{base}/healthz", timeout=10).status_code)
+        time.sleep(0.1)
+    own = httpx.post(f"{base}/api/ask", json={"question": "What happened?"}, timeout=30,
+                     headers={"Authorization": "Bearer another-client"})
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert set(statuses) <= {200, 429, 503}, statuses
+    assert statuses.get(429, 0) > statuses.get(200, 0) > 0
+    assert set(health) == {200}
+    assert own.status_code in (200, 503)  # its own budget: never 429
+    limited = httpx.post(f"{base}/api/ask", json={"question": "x"}, timeout=30)
+    if limited.status_code == 429:
+        assert int(limited.headers["Retry-After"]) >= 1 and "too many requests" in limited.json()["error"]

@@ -42,7 +42,10 @@ def test_every_operation_conforms_to_the_schema(server, tmp_path):
     url, proc = server
     cmd = [str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
            "--checks", "all", "--max-examples", "12", "--workers", "1", "--seed", "1",
-           "--header", f"Authorization: Bearer {ADMIN}", "--request-timeout", "60"]
+           "--header", f"Authorization: Bearer {ADMIN}", "--request-timeout", "60",
+           # It ingests folders of the server's own disk: fuzzed, it would walk whatever path it made up (say /).
+           # tests/web/test_one_writer.py covers it.
+           "--exclude-path", "/api/ingest"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-3000:]
     assert " passed" in run.stdout  # it generated and ran cases, rather than finding nothing to test
