@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-import numpy as np
 
 from bot.config import BotConfig
 from bot.draft import Claim, Draft, MetaSpan, Span
@@ -25,6 +22,7 @@ from bot.retrieve import Corpus, Passage
 from bot.similarity import WordSimilarity
 from bot.support import Evidence, Judge, LexicalJudge, NameIndex
 from bot.text import STOPWORDS, content_terms, stem, words
+from bot.vectors import VectorCache
 from vectorstore.articletext import parse_byline
 from vectorstore.embeddings import Embedder
 from vectorstore.store import Document
@@ -70,27 +68,6 @@ class _Candidate:
     score: float = 0.0
 
 
-class _VectorCache:
-    """Sentence vectors by text, so a sentence is embedded once per process, not once per question."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._data]
-        if missing:
-            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
-                self._data[t] = v
-        out = []
-        for t in texts:
-            self._data.move_to_end(t)
-            out.append(self._data[t])
-        while len(self._data) > self.size:
-            self._data.popitem(last=False)
-        return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
-
-
 class ExtractiveEngine:
     """Grounded extraction: no LLM, every claim a verbatim sentence of an article."""
 
@@ -107,7 +84,7 @@ class ExtractiveEngine:
         self.judge: Judge = judge or LexicalJudge()
         self.embedder = embedder
         self.similarity = similarity or (WordSimilarity(embedder) if embedder is not None else None)
-        self._cache = _VectorCache(config.sentence_cache_size)
+        self._cache = VectorCache(config.sentence_cache_size)
         self._case: tuple[str, set[str]] = ("", set())
 
     def run(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Iterator[str | Draft]:
@@ -201,7 +178,7 @@ class ExtractiveEngine:
             # A follow-up is compared with its own words plus the names it refers back to, not the whole
             # earlier question, which would favour the sentence that answered that one.
             query = " ".join([resolved.question, *resolved.carried_names])
-            vecs = self._cache.vectors(self.embedder, [query] + [c.text for c in top])
+            vecs = self._cache.vectors([query] + [c.text for c in top], self.embedder.embed)
             for c, sim in zip(top, vecs[1:] @ vecs[0], strict=True):
                 c.semantic = float(sim)
         phrases = _bigrams(resolved.question)

@@ -52,13 +52,13 @@ class WebConfig(BaseModel):
         "redis://host:6379 so that replicas count together.",
     )
     client_rate: float = Field(
-        default=20.0, ge=0,
+        default=100.0, ge=0,
         description="Requests per second each client may make to /api and /v1 (bearer token if sent, else its "
         "address), enforced at the ASGI edge before a body is read; past it: 429 with Retry-After. 0: no limit. "
         "Behind a proxy every client has the proxy's address: raise it there and let the proxy limit per client.",
     )
     client_burst: int = Field(
-        default=40, ge=1,
+        default=200, ge=1,
         description="Requests a client may make at once above CITEBOT_CLIENT_RATE before it is limited.",
     )
     answer_time_limit: float = Field(
