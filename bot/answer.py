@@ -156,12 +156,13 @@ def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timin
                     citations.append(Citation(
                         n=numbers[key], kind="metadata", field=span.field,  # type: ignore[arg-type]
                         doc_id=span.doc_id, source=doc.source, title=doc.title, quote=span.value,
+                        site=doc.site, url=doc.url,
                     ))
                 else:
                     citations.append(Citation(
                         n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
                         chunk_id=span.chunk_id, start=span.start, end=span.end,
-                        quote=corpus.texts[span.doc_id][span.start : span.end],
+                        quote=corpus.texts[span.doc_id][span.start : span.end], site=doc.site, url=doc.url,
                     ))
             marks.append(f"[{numbers[key]}]")
         flag = "" if claim.supported else " (unverified)"

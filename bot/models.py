@@ -42,6 +42,8 @@ class Citation(BaseModel):
     start: int | None = Field(default=None, description="For kind=text: offset of the quote in the clean text.")
     end: int | None = Field(default=None, description="For kind=text: end offset of the quote.")
     quote: str
+    site: str | None = Field(default=None, description="The outlet of the cited document (its site name or host).")
+    url: str | None = Field(default=None, description="The cited page's canonical address, when known.")
 
     def evidence(self) -> str:
         """What the citation asserts, as text a support judge can read."""

@@ -27,9 +27,11 @@ class Filters:
     sources: Sequence[str] = ()
     published_from: str | None = None
     published_to: str | None = None
+    sites: Sequence[str] = ()  # outlets, compared without regard to case
 
     @classmethod
-    def checked(cls, sources: Sequence[str], published_from: str | None, published_to: str | None) -> Filters:
+    def checked(cls, sources: Sequence[str], published_from: str | None, published_to: str | None,
+                sites: Sequence[str] = ()) -> Filters:
         """Filters with the dates validated; ValueError names the bad one."""
         for name, value in (("published_from", published_from), ("published_to", published_to)):
             if value is not None:
@@ -37,11 +39,14 @@ class Filters:
                     dt.date.fromisoformat(value)
                 except ValueError as exc:
                     raise ValueError(f"{name} must be a date like 2024-12-31, not {value!r}") from exc
-        return cls(sources=list(sources), published_from=published_from, published_to=published_to)
+        return cls(sources=list(sources), published_from=published_from, published_to=published_to,
+                   sites=[s.strip() for s in sites if s.strip()])
 
     def admits(self, doc: Document) -> bool:
         """Does this document pass the filters?"""
         if self.sources and doc.source not in self.sources:
+            return False
+        if self.sites and (doc.site or "").casefold() not in {s.casefold() for s in self.sites}:
             return False
         if self.published_from or self.published_to:
             if not doc.published:

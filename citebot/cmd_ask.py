@@ -24,7 +24,7 @@ def _print_answer(ans: Answer, as_json: bool) -> None:
     if ans.citations:
         typer.echo("")
     for c in ans.citations:
-        typer.echo(f"[{c.n}] {c.title} ({c.source})")
+        typer.echo(f"[{c.n}] {c.title} ({', '.join(x for x in (c.site, c.source) if x)})")
         typer.echo(f"    \u201c{c.quote}\u201d")
 
 
@@ -34,6 +34,7 @@ def ask(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines from stdin, answer each.")] = False,
     engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable).")] = None,
+    site: Annotated[list[str] | None, typer.Option(help="Only these outlets, by site name (repeatable).")] = None,
     published_from: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
     published_to: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
 ) -> None:
@@ -46,16 +47,16 @@ def ask(
     # give an index that misses whatever the server writes meanwhile.
     url = settings.server_url or server_owning_store(settings)
     if url:
-        _ask_remote(url, question, as_json, jsonl, engine, source, published_from, published_to)
+        _ask_remote(url, question, as_json, jsonl, engine, source, published_from, published_to, site)
         return
     from bot.answer import answer, validate
     from bot.models import EngineError, QuestionError
     from bot.retrieve import Filters
 
     filters = None
-    if source or published_from or published_to:
+    if source or site or published_from or published_to:
         try:
-            filters = Filters.checked(source or [], published_from, published_to)
+            filters = Filters.checked(source or [], published_from, published_to, site or [])
         except ValueError as exc:
             fail(str(exc))
 
@@ -75,12 +76,13 @@ def ask(
 
 
 def _ask_remote(url: str, question: str | None, as_json: bool, jsonl: bool, engine: str | None,
-                source: list[str] | None, published_from: str | None, published_to: str | None) -> None:
+                source: list[str] | None, published_from: str | None, published_to: str | None,
+                site: list[str] | None = None) -> None:
     from bot.models import Answer
     from citebot.remote import RemoteError, ask_remote
 
     def body(q: Any, history: Any = None, eng: str | None = engine) -> dict[str, Any]:
-        out: dict[str, Any] = {"question": q, "history": history or [], "sources": source or [],
+        out: dict[str, Any] = {"question": q, "history": history or [], "sources": source or [], "sites": site or [],
                                "published_from": published_from, "published_to": published_to}
         return {**out, "engine": eng} if eng else out
 

@@ -233,7 +233,8 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
     rows = [
         {"doc_id": d.doc_id, "source": d.source, "title": d.title, "author": d.author,
-         "published": d.published, "chunks": d.chunks, "index": "full" if d.tier == 2 else "static"}
+         "published": d.published, "site": d.site, "url": d.url, "chunks": d.chunks,
+         "index": "full" if d.tier == 2 else "static"}
         for d in store.documents()
     ]
     if as_json:
@@ -244,7 +245,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         return
     for r in rows:
         typer.echo(f"{r['doc_id']}  {r['source']}  {r['chunks']:>3} chunks  {r['index']:6}  "
-                   f"{r['published'] or '-':10}  {r['author'] or '-'}  {r['title']}")
+                   f"{r['published'] or '-':10}  {r['site'] or '-'}  {r['author'] or '-'}  {r['title']}")
     typer.echo(index_status(store).summary())
 
 

@@ -11,6 +11,7 @@ import html as htmllib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 _WS = re.compile(r"\s+")
 _DESCRIPTION = re.compile(
@@ -108,4 +109,13 @@ def extract_html(html: str, *, comments: bool = True, summary: bool = True) -> H
     if getattr(doc, "date", None):
         out.meta["published"] = doc.date
         out.header.append(str(doc.date))
+    # The outlet and the page's own address: trafilatura reads og:site_name (and its kin) and the canonical URL;
+    # a page that names no site is known by its host. Metadata only: the article text stays as it was.
+    url = getattr(doc, "url", None)
+    if url and urlsplit(str(url)).scheme in ("http", "https"):
+        out.meta["url"] = str(url)
+    site = getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or (
+        urlsplit(str(url)).hostname if url else None)
+    if site:
+        out.meta["site"] = _squash(str(site)).removeprefix("www.")
     return out

@@ -23,6 +23,8 @@ class Metadata:
     title: str
     author: str | None
     published: str | None
+    site: str | None = None  # the outlet: a page's site name (og:site_name), its host, or as declared
+    url: str | None = None  # the page's canonical address
 
 
 def parse_date(line: str) -> str | None:
@@ -73,8 +75,12 @@ def merge(guessed: Metadata, declared: dict[str, Any]) -> Metadata:
     if isinstance(author, list):
         author = ", ".join(str(a) for a in author)
     date_value = declared.get("published", declared.get("date"))
+    site = declared.get("site") or declared.get("outlet")
+    url = declared.get("url")
     return Metadata(
         title=str(title).strip() if title else guessed.title,
         author=str(author).strip() if author else guessed.author,
         published=_as_date(date_value) if date_value else guessed.published,
+        site=str(site).strip() or None if site else guessed.site,
+        url=str(url).strip() or None if url else guessed.url,
     )

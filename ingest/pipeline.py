@@ -23,7 +23,7 @@ from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
 # 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"  # 3: documents carry their outlet (site) and canonical URL
 
 ProgressFn = Callable[[int, int], None]
 
@@ -169,7 +169,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     ]
     doc = Document(
         doc_id=doc_id, source=source, path=str(loaded.path.resolve()), title=meta.title, author=meta.author,
-        published=meta.published, sha256=sha, rev=rev,
+        published=meta.published, site=meta.site, url=meta.url, sha256=sha, rev=rev,
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), chunks=len(chunks),
         input_key=input_key(loaded, config),
     )

@@ -74,6 +74,8 @@ class Document:
     # 1: searchable with the static model's vectors; 2: upgraded to the full model's. Entries written before
     # the two tiers existed hold full-model vectors, so a missing tier reads as 2.
     tier: int = 2
+    site: str | None = None  # the outlet (a page's site name or host, or as declared)
+    url: str | None = None  # the page's canonical address
 
 
 def _meta(doc: Document) -> dict[str, Any]:
@@ -95,6 +97,8 @@ def _doc(meta: dict[str, Any]) -> Document:
         chunks=int(meta.get("chunks", 0)),
         input_key=str(meta.get("input_key", "")),
         tier=int(meta.get("tier", 2)),
+        site=str(meta.get("site") or "") or None,
+        url=str(meta.get("url") or "") or None,
     )
 
 

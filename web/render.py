@@ -45,7 +45,8 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
     for c in answer.citations:
         doc = corpus.docs.get(c.doc_id)
         text = corpus.texts.get(c.doc_id, c.quote)
-        meta = " · ".join(x for x in (doc.author if doc else None, doc.published if doc else None) if x)
+        meta = " · ".join(x for x in (doc.site if doc else None, doc.author if doc else None,
+                                      doc.published if doc else None) if x)
         if c.kind == "metadata" or c.start is None or c.end is None:
             label = "author" if c.field == "author" else "publication date"
             body = (f'<div class="cb-metadata">From the page\'s metadata ({label}), not the article text: '
@@ -127,11 +128,12 @@ def documents_html(docs: list[Document]) -> str:
         return '<div class="cb-empty">No articles are stored yet.</div>'
     rows = "".join(
         f'<tr data-doc-id="{esc(d.doc_id)}"><td class="cb-doc-title">{esc(d.title)}</td><td>{esc(d.author) or "–"}'
-        f"</td><td>{esc(d.published) or '–'}</td><td><code>{esc(d.source)}</code></td><td>{d.chunks}</td></tr>"
+        f"</td><td>{esc(d.published) or '–'}</td><td>{esc(d.site) or '–'}</td><td><code>{esc(d.source)}</code></td>"
+        f"<td>{d.chunks}</td></tr>"
         for d in docs
     )
-    return ('<table class="cb-docs"><thead><tr><th>Title</th><th>Author</th><th>Date</th><th>Source</th>'
-            f"<th>Chunks</th></tr></thead><tbody>{rows}</tbody></table>")
+    return ('<table class="cb-docs"><thead><tr><th>Title</th><th>Author</th><th>Date</th><th>Outlet</th>'
+            f"<th>Source</th><th>Chunks</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def upload_html(results: list[tuple[str, str | None]], summary: str) -> str:

@@ -30,15 +30,17 @@ class AskRequest(BaseModel):
         default=None, description="extractive, openai or llamacpp (default: configured); an engine this server "
         "has not configured is a 422 saying how to enable it.")
     sources: list[str] = Field(default_factory=list, description="Only retrieve from these sources.")
+    sites: list[str] = Field(default_factory=list, description="Only retrieve from these outlets (the `site` of "
+                             "GET /api/documents, any case).")
     published_from: str | None = Field(default=None, description="Only articles published on/after (YYYY-MM-DD).")
     published_to: str | None = Field(default=None, description="Only articles published on/before (YYYY-MM-DD).")
 
     def filters(self) -> Filters | None:
         """The retrieval filters, or None; QuestionError for a bad date."""
-        if not (self.sources or self.published_from or self.published_to):
+        if not (self.sources or self.sites or self.published_from or self.published_to):
             return None
         try:
-            return Filters.checked(self.sources, self.published_from, self.published_to)
+            return Filters.checked(self.sources, self.published_from, self.published_to, self.sites)
         except ValueError as exc:
             raise QuestionError(str(exc)) from exc
 
@@ -58,6 +60,8 @@ class DocumentInfo(BaseModel):
     title: str
     author: str | None
     published: str | None
+    site: str | None = Field(default=None, description="The outlet: the page's site name, else its host.")
+    url: str | None = Field(default=None, description="The page's canonical address, when it declares one.")
     chunks: int
     index: Literal["static", "full"] = Field(
         description="static: searchable with the fast tier-1 vectors; full: upgraded to the full model's vectors.")
@@ -66,7 +70,7 @@ class DocumentInfo(BaseModel):
     def of(cls, d: Document) -> DocumentInfo:
         """From a manifest entry."""
         return cls(doc_id=d.doc_id, source=d.source, title=d.title, author=d.author, published=d.published,
-                   chunks=d.chunks, index="full" if d.tier == 2 else "static")
+                   site=d.site, url=d.url, chunks=d.chunks, index="full" if d.tier == 2 else "static")
 
 
 class DocumentCounts(BaseModel):

@@ -91,7 +91,7 @@ def test_malformed_requests_get_a_clear_4xx(client, path, body, status, message)
 def test_documents_health_ready_and_openapi(client):
     docs = client.get("/api/documents").json()
     assert {d["source"] for d in docs} == {"000_7d831f6347d504d0.txt", "004_3ea41cb918c3c8f6.txt"}
-    assert set(docs[0]) == {"doc_id", "source", "title", "author", "published", "chunks", "index"}
+    assert set(docs[0]) == {"doc_id", "source", "title", "author", "published", "site", "url", "chunks", "index"}
     assert {d["index"] for d in docs} == {"full"}  # ingested with the full model: nothing waits for tier 2
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
