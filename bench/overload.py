@@ -6,6 +6,9 @@ requests that were admitted stay fast, memory stays bounded, and the health chec
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -17,6 +20,23 @@ from bench.stats import fig, percentile
 
 # How often /healthz is probed during the run.
 _PROBE_INTERVAL = 0.25
+# The probe process: GET /healthz every interval for the run's length; prints {"ms": [...], "failures": n}.
+_PROBE = """
+import json, sys, time, httpx
+base, seconds, every = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+ms, failures, end = [], 0, time.monotonic() + seconds
+with httpx.Client(timeout=5) as http:
+    while time.monotonic() < end:
+        t = time.perf_counter()
+        try:
+            ok = http.get(base + "/healthz").status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        ms.append((time.perf_counter() - t) * 1000)
+        failures += 0 if ok else 1
+        time.sleep(every)
+print(json.dumps({"ms": ms, "failures": failures}))
+"""
 
 
 def overload(base: str, pid: int, clients: int, seconds: float, questions: list[str],
@@ -57,26 +77,22 @@ def overload(base: str, pid: int, clients: int, seconds: float, questions: list[
                     # A well-behaved client honours Retry-After (capped so the run keeps its pressure).
                     stop.wait(min(float(r.headers.get("Retry-After", "1")), 1.0))
 
-    def probe() -> None:
+    def sample_rss() -> None:
         proc = psutil.Process(pid)
-        with httpx.Client(timeout=5) as http:
-            while not stop.is_set():
-                t = time.perf_counter()
-                try:
-                    ok = http.get(f"{base}/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                health.append((time.perf_counter() - t) * 1000)
-                health_failures[0] += 0 if ok else 1
-                try:
-                    rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
-                    peak[0] = max(peak[0], rss)
-                except psutil.Error:
-                    pass
-                stop.wait(_PROBE_INTERVAL)
+        while not stop.is_set():
+            try:
+                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+                peak[0] = max(peak[0], rss)
+            except psutil.Error:
+                pass
+            stop.wait(_PROBE_INTERVAL)
 
+    # /healthz is timed from a process of its own: a probe thread here would also time this process's 64
+    # client threads taking turns on its interpreter lock, not only the server.
+    prober = subprocess.Popen([sys.executable, "-c", _PROBE, base, str(seconds), str(_PROBE_INTERVAL)],
+                              stdout=subprocess.PIPE, text=True)
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    threads.append(threading.Thread(target=probe, daemon=True))
+    threads.append(threading.Thread(target=sample_rss, daemon=True))
     t0 = time.perf_counter()
     for th in threads:
         th.start()
@@ -85,6 +101,13 @@ def overload(base: str, pid: int, clients: int, seconds: float, questions: list[
     for th in threads:
         th.join(timeout=60)
     wall = time.perf_counter() - t0
+    try:
+        probed = json.loads(prober.communicate(timeout=60)[0] or "{}")
+    except (subprocess.TimeoutExpired, ValueError):
+        prober.kill()
+        probed = {}
+    health.extend(probed.get("ms", []))
+    health_failures[0] += int(probed.get("failures", 0))
     total = sum(statuses.values())
     bad = sum(n for code, n in statuses.items() if not (200 <= code < 300 or code in (429, 503)))
     return {

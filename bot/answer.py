@@ -100,11 +100,17 @@ def stream(
     # Newly ingested documents show up within CITEBOT_REFRESH_SECONDS, without a manifest read on every request
     # (`citebot serve` also refreshes in the background, so this is rarely the request that pays for it).
     deps.retriever.refresh(max_age=deps.config.refresh_seconds)
-    passages = deps.retriever.search(resolved.query, filters=filters)
+    with deps.cpu:
+        passages = deps.retriever.search(resolved.query, filters=filters)
     t1 = time.perf_counter()
     yield StatusEvent(stage="retrieved", detail=str(len(passages)), chunk_ids=[p.chunk.id for p in passages])
     draft = Draft(abstain_reason="The engine produced no answer.")
-    for item in eng.run(resolved, passages, deps.retriever.corpus):
+    run = eng.run(resolved, passages, deps.retriever.corpus)
+    if getattr(eng, "cpu_bound", False):
+        # Computed whole under the CPU gate, then streamed, so a slow client never holds the gate.
+        with deps.cpu:
+            run = iter(list(run))
+    for item in run:
         if isinstance(item, Draft):
             draft = item
         else:

@@ -85,6 +85,12 @@ class BotConfig(BaseModel):
         description="Most characters between a sentence that leans on its predecessor ('It ...', 'The city "
         "...') and that predecessor for both to be quoted together.",
     )
+    cpu_workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Answers whose CPU-bound part (retrieval, the offline reader) runs at once. That part is "
+        "Python, which runs one thread at a time: more only take turns on the interpreter lock, which also starves "
+        "the event loop that serves /healthz. LLM calls wait outside it, so CITEBOT_MAX_CONCURRENT still bounds them.",
+    )
     sentence_cache_size: int = Field(
         default=20000, ge=0, description="Sentence vectors kept in memory (384 floats each, about 30 MB per 20k)."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -34,6 +35,11 @@ class Deps:
     judge: Judge
     engines: dict[str, Callable[[], Engine]] = field(default_factory=dict)
     _built: dict[str, Engine] = field(default_factory=dict, repr=False)
+    # Taken around the CPU-bound part of an answer (see BotConfig.cpu_workers).
+    cpu: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cpu = threading.BoundedSemaphore(self.config.cpu_workers)
 
     def engine(self, name: str) -> Engine:
         """The named engine, constructed on first use."""

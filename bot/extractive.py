@@ -72,6 +72,8 @@ class ExtractiveEngine:
     """Grounded extraction: no LLM, every claim a verbatim sentence of an article."""
 
     name = "extractive"
+    # All Python on this process's CPU: run under Deps.cpu (bot.answer), not beside other answers.
+    cpu_bound = True
 
     def __init__(
         self,
