@@ -29,7 +29,8 @@ def test_ask_json_has_the_documented_shape(seeded_store_factory):
     assert set(ans["timings_ms"]) == {"retrieve", "answer", "total"}
     assert ans["abstained"] is False and "2013" in ans["answer"] and ans["engine"] == "extractive"
     c = ans["citations"][0]
-    assert set(c) == {"n", "kind", "field", "doc_id", "source", "title", "chunk_id", "start", "end", "quote"}
+    assert set(c) == {"n", "kind", "field", "doc_id", "source", "title", "chunk_id", "start", "end", "quote", "site",
+                      "url"}
     assert c["kind"] == "text" and c["field"] is None
     assert c["n"] == 1 and c["source"] == "000_7d831f6347d504d0.txt"
 
