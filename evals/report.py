@@ -26,6 +26,13 @@ def markdown(report: dict[str, Any]) -> str:
     if "misses_by_class" in report:
         lines += ["", "| miss class | questions |", "|---|---:|"]
         lines += [f"| {k.replace('_', ' ')} | {v} |" for k, v in report["misses_by_class"].items()]
+    by_type = report.get("misses_by_expected_type") or {}
+    if by_type:
+        names = [k for k in next(iter(by_type.values())) if k != "questions"]
+        lines += ["", "| expected answer type | questions | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+                  "|---|---:|" + "---:|" * len(names)]
+        lines += [f"| {kind} | {cell['questions']} | " + " | ".join(str(cell[n]) for n in names) + " |"
+                  for kind, cell in by_type.items()]
     failures = [r for r in report["per_question"] if r["failure"]]
     lines += ["", f"## Failures ({len(failures)})", ""]
     if not failures:

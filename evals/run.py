@@ -45,7 +45,20 @@ def _ask(q: EvalQuestion, deps: Deps, engine: str | None) -> tuple[Answer, list[
     return final, retrieved, (time.perf_counter() - t0) * 1000
 
 
-def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None) -> dict[str, Any]:
+def question_analyser(deps: Deps) -> Any:
+    """The question analyser on the configured spaCy pipeline; None when the pipeline is not installed (the report
+    then has no types)."""
+    from bot.read.analysis import QuestionAnalyser
+    from bot.read.nlp import NlpUnavailableError, pipeline
+
+    try:
+        nlp = pipeline(deps.config.spacy_model)
+    except NlpUnavailableError:
+        return None
+    return QuestionAnalyser(nlp)
+
+
+def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None, analyser: Any = None) -> dict[str, Any]:
     """Answer one question and score it."""
     try:
         ans, retrieved, ms = _ask(q, deps, engine)
@@ -75,6 +88,8 @@ def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None) -> dict
         "invalid_citations": invalid,
     }
     row["failure"] = _bucket(row, q)
+    # What the question asks for (bot.read.analysis), so misses can be read by the kind of answer expected.
+    row["expected_type"] = analyser.analyse(q.question).expected.kind if analyser is not None else None
     return row
 
 
@@ -130,6 +145,18 @@ def aggregate(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, dict[str, 
     }
 
 
+def misses_by_type(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per expected answer type: how many questions, and how many of them each miss class took."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        kind = r.get("expected_type") or "unknown"
+        cell = out.setdefault(kind, {"questions": 0, **{name: 0 for name in MISS_CLASSES}})
+        cell["questions"] += 1
+        for name, bucket in MISS_CLASSES.items():
+            cell[name] += int(r["failure"] == bucket)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["questions"]))
+
+
 def run_eval(
     questions: list[EvalQuestion],
     deps: Deps,
@@ -141,8 +168,9 @@ def run_eval(
 ) -> dict[str, Any]:
     """The full report: {n, dataset_sha256, engine, config, metrics, per_question}."""
     rows = []
+    analyser = question_analyser(deps)
     for i, q in enumerate(questions, start=1):
-        rows.append(evaluate_one(q, deps, engine))
+        rows.append(evaluate_one(q, deps, engine, analyser))
         if progress:
             progress(i, len(questions))
     cfg = deps.config
@@ -156,5 +184,6 @@ def run_eval(
                    "judge": type(deps.judge).__name__, "seed": seed},
         "metrics": aggregate(rows, seed),
         "misses_by_class": misses,
+        "misses_by_expected_type": misses_by_type(rows),
         "per_question": rows,
     }

@@ -28,13 +28,17 @@ def report(seeded_store_factory, real_embedder):
 
 
 def test_report_has_the_fixed_shape(report):
-    assert set(report) == {"n", "dataset_sha256", "engine", "config", "metrics", "misses_by_class", "per_question"}
+    assert set(report) == {"n", "dataset_sha256", "engine", "config", "metrics", "misses_by_class",
+                           "misses_by_expected_type", "per_question"}
     assert report["n"] == 12 and report["engine"] == "extractive" and len(report["dataset_sha256"]) == 64
     assert set(report["metrics"]) == set(METRICS)
     for m in report["metrics"].values():
         assert {"value", "ci_low", "ci_high"} <= set(m)
     row = report["per_question"][0]
-    assert {"question", "answer", "abstained", "statements", "failure"} <= set(row)
+    assert {"question", "answer", "abstained", "statements", "failure", "expected_type"} <= set(row)
+    by_type = report["misses_by_expected_type"]
+    assert sum(cell["questions"] for cell in by_type.values()) == report["n"]
+    assert sum(cell["false_abstention"] for cell in by_type.values()) == report["misses_by_class"]["false_abstention"]
     assert {"text", "cited", "supported"} <= set(row["statements"][0])
 
 
