@@ -237,6 +237,20 @@ def _read(method: Callable[..., _T]) -> Callable[..., _T]:
     return wrapper
 
 
+class _Collection:
+    """A Store's handle on one collection, brought up to date with the folder's shared client on every use."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, store: Store, owner: type | None = None) -> Any:
+        store._sync()
+        return store._cols.get(self.key)
+
+    def __set__(self, store: Store, col: Any) -> None:
+        store._cols[self.key] = col
+
+
 class Store:
     """The chunk collection and its document manifest in one Chroma database."""
 
@@ -261,32 +275,9 @@ class Store:
         self._open_existing(check_model)
 
     # The collections, re-got when another Store of this folder in this process reopened the shared client.
-    @property
-    def _chunks(self) -> Any:
-        self._sync()
-        return self._cols.get("chunks")
-
-    @_chunks.setter
-    def _chunks(self, col: Any) -> None:
-        self._cols["chunks"] = col
-
-    @property
-    def _static(self) -> Any:
-        self._sync()
-        return self._cols.get("static")
-
-    @_static.setter
-    def _static(self, col: Any) -> None:
-        self._cols["static"] = col
-
-    @property
-    def _docs(self) -> Any:
-        self._sync()
-        return self._cols.get("docs")
-
-    @_docs.setter
-    def _docs(self, col: Any) -> None:
-        self._cols["docs"] = col
+    _chunks = _Collection("chunks")
+    _static = _Collection("static")
+    _docs = _Collection("docs")
 
     def _sync(self) -> None:
         if self._client_generation and _shared.get(self._key, (self._client_generation,))[0] != \
