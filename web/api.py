@@ -118,8 +118,10 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
         """Ingest files or folders of the server's own machine, as `citebot ingest PATH…` does: what that
         command sends while this server owns the embedded store. Accepted from loopback clients only."""
         host = request.client.host if request.client else ""
+        server = (request.scope.get("server") or ("", 0))[0]
         try:
-            local = ipaddress.ip_address(host).is_loopback
+            # Loopback, or this machine's own address when the server is bound to one (`--host 192.0.2.7`).
+            local = ipaddress.ip_address(host).is_loopback or host == server
         except ValueError:
             local = False
         if not local:
