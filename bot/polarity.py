@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from lemminflect import getAllLemmas
-
 from bot.config import BotConfig
+from bot.read.nlp import import_spacy
 from bot.text import NEGATIONS, STOPWORDS, content_terms, normalise, words
 
 # Negation cues that say the facts are not known or not public: an honest answer, not a denial.
@@ -33,6 +32,10 @@ NEGATION_SCOPE = BotConfig().negation_scope  # how far after a negation cue its 
 
 @lru_cache(maxsize=16384)
 def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    # lemminflect imports spaCy when it is installed: through bot.read.nlp, so thinc does not load torch.
+    import_spacy()
+    from lemminflect import getAllLemmas
+
     return dict(getAllLemmas(word.lower()))
 
 

