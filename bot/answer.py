@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -22,12 +23,14 @@ from bot.models import (
     Event,
     Message,
     QuestionError,
+    ShortAnswer,
     StatusEvent,
     Timings,
     TokenEvent,
     first_error,
 )
 from bot.question import is_instruction
+from bot.read.outlets import named_outlets
 from bot.retrieve import Corpus, Filters
 from vectorstore.sentences import sentence_spans
 
@@ -97,6 +100,11 @@ def stream(
     resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(q, msgs)
     if resolved.query != q:
         yield StatusEvent(stage="resolved", detail=resolved.query)
+    corpus = deps.retriever.corpus
+    resolved.outlets = named_outlets(q, {d.site for d in corpus.docs.values() if d.site})
+    if resolved.outlets and not (filters and filters.sites):
+        # "According to the Verge, ...": the question is asked of that outlet's articles.
+        filters = replace(filters or Filters(), sites=resolved.outlets)
     # Newly ingested documents show up within CITEBOT_REFRESH_SECONDS, without a manifest read on every request
     # (`citebot serve` also refreshes in the background, so this is rarely the request that pays for it).
     deps.retriever.refresh(max_age=deps.config.refresh_seconds)
@@ -174,7 +182,19 @@ def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timin
         flag = "" if claim.supported else " (unverified)"
         parts.append(_marked(claim.text.strip(), f"{flag} {''.join(marks)}"))
     return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations,
-                  engine=engine, timings_ms=timings)
+                  short_answer=_short(draft, citations, corpus), engine=engine, timings_ms=timings)
+
+
+def _short(draft: Draft, citations: list[Citation], corpus: Corpus) -> ShortAnswer | None:
+    """The draft's short answer with the number of the citation whose quote holds it."""
+    s = draft.short
+    if s is None:
+        return None
+    for c in citations:
+        if c.kind == "text" and c.doc_id == s.doc_id and c.start is not None and c.end is not None \
+                and c.start <= s.start and s.end <= c.end:
+            return ShortAnswer(text=corpus.texts[s.doc_id][s.start : s.end], citation=c.n, start=s.start, end=s.end)
+    return None
 
 
 def _marked(text: str, marks: str) -> str:

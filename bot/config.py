@@ -99,6 +99,15 @@ class BotConfig(BaseModel):
     sentence_cache_size: int = Field(
         default=20000, ge=0, description="Sentence vectors kept in memory (384 floats each, about 30 MB per 20k)."
     )
+    typed_weight: float = Field(
+        default=10.0, ge=0,
+        description="Bonus in the extractive ranking for a sentence holding an entity of the type the question asks "
+        "for (a date for 'when', a person for 'who'); at 10 every such sentence ranks above every one without.",
+    )
+    entity_cache_size: int = Field(
+        default=20000, ge=0,
+        description="Candidate sentences whose named entities (spaCy NER, for typing answers) are kept in memory.",
+    )
     target_similarity: float = Field(
         default=0.45, ge=0, le=1,
         description="MiniLM similarity above which a word stands in for the counted thing or role asked about "

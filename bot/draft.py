@@ -40,6 +40,7 @@ class Draft:
 
     claims: list[Claim] = field(default_factory=list)
     abstain_reason: str | None = None
+    short: Span | None = None  # the short answer: an entity inside the first claim's span
 
     @property
     def abstained(self) -> bool:

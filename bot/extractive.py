@@ -14,10 +14,17 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from bot.aliases import fold
 from bot.config import BotConfig
 from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
-from bot.question import Analysis, analyse, name_phrases
+from bot.question import Analysis, Kind, analyse, name_phrases
+from bot.read.analysis import Analysis as Parsed
+from bot.read.analysis import QuestionAnalyser
+from bot.read.entities import Entity, EntityTagger
+from bot.read.nlp import pipeline
+from bot.read.outlets import forms, outlet_words
+from bot.read.typed import answer_entities, missing_reason, short_answer
 from bot.retrieve import Corpus, Passage
 from bot.similarity import WordSimilarity
 from bot.support import Evidence, Judge, LexicalJudge, NameIndex
@@ -30,6 +37,8 @@ from vectorstore.store import Document
 _LEANING_OPENERS = frozenset(
     "it its they their them he his him she her this these that those such both".split()
 )
+# A question that attributes its claim to a source ("according to X", "X reported").
+_ATTRIBUTED = re.compile(r"\baccording to\b|\breport(?:ed|s)?\b", re.I)
 _DEFINITE = frozenset("the this that these those".split())
 
 
@@ -66,6 +75,27 @@ class _Candidate:
     soft: float = 0.0
     phrase: float = 0.0
     score: float = 0.0
+    answers: list[Entity] | None = None  # entities of the expected type (offsets in `text`); None: not typed
+    entities: tuple[Entity, ...] = ()  # every entity of `text` (NER)
+
+
+@dataclass
+class Reader:
+    """The NLP parts of the reader: the question's parse and the candidates' entities (bot.read)."""
+
+    analyser: QuestionAnalyser
+    tagger: EntityTagger
+
+    @classmethod
+    def load(cls, config: BotConfig) -> Reader:
+        nlp = pipeline(config.spacy_model)
+        return cls(QuestionAnalyser(nlp), EntityTagger(nlp, config.entity_cache_size))
+
+
+# The old engine's coarse kinds, which the judge's checks still read, from the parsed expected type.
+_KINDS: dict[str, Kind] = {"date": "date", "count": "number", "quantity": "number", "money": "number",
+                           "percent": "number", "person": "person", "organisation": "person", "place": "place",
+                           "named": "named"}
 
 
 class ExtractiveEngine:
@@ -81,8 +111,10 @@ class ExtractiveEngine:
         judge: Judge | None = None,
         embedder: Embedder | None = None,
         similarity: WordSimilarity | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.config = config
+        self._reader = reader
         self.judge: Judge = judge or LexicalJudge()
         self.embedder = embedder
         self.similarity = similarity or (WordSimilarity(embedder) if embedder is not None else None)
@@ -96,10 +128,20 @@ class ExtractiveEngine:
             yield claim.text + " "
         yield draft
 
+    @property
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = Reader.load(self.config)
+        return self._reader
+
     def analyse(self, question: str, corpus: Corpus) -> Analysis:
         """The question's analysis, with the corpus deciding whether a capitalised opener is a name."""
         names = self._capitalised(corpus)
         return analyse(question, lambda w: w.lower() in names)
+
+    def parse(self, question: str) -> Parsed:
+        """What the question asks for (expected answer type), from spaCy's parse."""
+        return self.reader.analyser.analyse(question)
 
     def draft(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Draft:
         """Answer from the passages, or abstain with the reason."""
@@ -108,19 +150,38 @@ class ExtractiveEngine:
         analysis = self.analyse(resolved.question, corpus)
         if analysis.meta:
             return about_article(analysis, resolved, passages, corpus)
+        parsed = self.parse(resolved.question)
+        analysis.kind = _KINDS.get(parsed.expected.kind, "any")
+        if resolved.outlets:
+            # The outlet named is satisfied by where the article comes from, not by its text repeating it.
+            outlet = outlet_words(resolved.outlets)
+            analysis.names = [n for n in analysis.names if not {fold(w) for w in n} <= outlet]
         candidates = self._ranked(resolved, analysis, passages, corpus)
+        typed = bool(parsed.expected.labels)
+        candidates = self._typed_first(candidates, parsed)
         chosen: list[_Candidate] = []
         reason = ""
+        typed_on_topic = False
         for cand in candidates[: self.config.max_checked_candidates]:
             if not self._on_topic(cand, analysis):
                 reason = reason or "The articles mention the names asked about, but not what the question asks."
                 continue
-            verdict = self.judge.covers(self._evidence(cand, corpus, resolved), analysis)
+            typed_on_topic |= bool(cand.answers)
+            verdict = self.judge.covers(self._evidence(cand, corpus, resolved, parsed), analysis)
+            if verdict.supported and typed and not cand.answers:
+                # On topic, but no entity of the asked kind: the sentence is about the subject, not the answer.
+                verdict = verdict.__class__(False, 0.0, missing_reason(parsed, parsed.focus))
             if verdict.supported:
                 chosen.append(cand)
                 break
             reason = reason or verdict.reason
+        if typed and not chosen and not typed_on_topic and not reason.startswith("The articles do not mention"):
+            reason = missing_reason(parsed, parsed.focus)  # what is missing is the answer itself
         if not chosen:
+            if _ATTRIBUTED.search(resolved.question) and not resolved.outlets and reason.startswith(
+                    "The articles do not mention"):
+                sites = sorted({d.site for d in corpus.docs.values() if d.site})
+                reason += f" The outlets stored are: {', '.join(sites)}." if sites else ""
             return Draft(abstain_reason=_abstain_sentence(reason))
         best = chosen[0]
         for cand in candidates:
@@ -130,10 +191,29 @@ class ExtractiveEngine:
                 break
             if any(c.doc_id == cand.doc_id and c.start < cand.end and cand.start < c.end for c in chosen):
                 continue
-            if self.judge.covers(self._evidence(cand, corpus, resolved), analysis).supported:
+            if typed and not cand.answers:
+                continue
+            if self.judge.covers(self._evidence(cand, corpus, resolved, parsed), analysis).supported:
                 chosen.append(cand)
         chosen.sort(key=lambda c: (c.doc_id != best.doc_id, c.doc_id, c.start))
-        return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen])
+        short = None
+        entity = short_answer(best.answers or [], best.text, words(resolved.question))
+        if entity is not None:
+            short = Span(best.doc_id, best.chunk_id, best.start + entity.start, best.start + entity.end)
+        return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
+                     short=short)
+
+    def _typed_first(self, candidates: list[_Candidate], parsed: Parsed) -> list[_Candidate]:
+        """Tag the candidates compared by meaning; those holding an entity of the expected type, not named by the
+        question, rank above those that don't, each group in its own score order."""
+        head = candidates[: self.config.semantic_candidates]
+        for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
+            cand.entities = ents
+            cand.answers = answer_entities(ents, parsed.expected, parsed) if parsed.expected.labels else None
+        for cand in head:
+            cand.score += self.config.typed_weight * bool(cand.answers)
+        head.sort(key=lambda c: -c.score)
+        return head + candidates[self.config.semantic_candidates :]
 
     # -- candidates ----------------------------------------------------------------------------
     def _ranked(
@@ -248,10 +328,12 @@ class ExtractiveEngine:
 
         return score
 
-    def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved) -> Evidence:
+    def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved, parsed: Parsed | None = None
+                  ) -> Evidence:
         doc = corpus.docs[cand.doc_id]
         text = corpus.texts.get(cand.doc_id, "")
         return Evidence(
+            in_context=_in_context(cand, parsed, text) if parsed is not None else frozenset(),
             text=cand.text,
             answer_part=text[cand.sentence_start : cand.end],
             title=doc.title,
@@ -276,6 +358,22 @@ class ExtractiveEngine:
         return names
 
 
+def _in_context(cand: _Candidate, parsed: Parsed, document: str) -> frozenset[str]:
+    """Words of the question's entities that the article supplies for this sentence: an entity the article
+    mentions, missing from the sentence, when the sentence names nothing else of its type. "Who cut the ribbon at
+    the Bay pier?" is answered in an article about the pier by "The ribbon was cut by Ana Ruiz"; "What did Korvan
+    sell?" is not answered by "Its rival Delta Cars sold its truck unit", which names another organisation."""
+    text, doc = cand.text.casefold(), document.casefold()
+    own = {e.label for e in cand.entities if e.text.casefold() not in parsed.question.casefold()}
+    out: set[str] = set()
+    for name, label in parsed.entities:
+        key = name.casefold().removeprefix("the ")
+        if key in text or key not in doc or label in own:
+            continue
+        out |= {fold(w) for w in words(name)}
+    return frozenset(out)
+
+
 def analysis_names(question: str) -> list[list[str]]:
     """The question's name phrases (for name-aware overlap scoring)."""
     return name_phrases(question)
@@ -294,6 +392,9 @@ def _abstain_sentence(reason: str) -> str:
 def is_header_line(sentence: str, doc: Document) -> bool:
     """The title, byline or dateline: page metadata, answered by metadata citations, never quoted as text."""
     s = sentence.strip()
+    label, colon, value = s.partition(":")
+    if colon and len(label.split()) <= 2 and value.strip() in {doc.title, doc.author, doc.published} - {None}:
+        return True  # "Date: 2031-04-02", "Author: …": a header line the metadata was read from
     if doc.title and s == doc.title.strip():
         return True
     if doc.author and parse_byline(s) == doc.author:
@@ -318,11 +419,12 @@ def about_article(analysis: Analysis, resolved: Resolved, passages: list[Passage
 
 
 def which_doc(question: str, passages: list[Passage], corpus: Corpus) -> Document:
-    """The article the question names by title or source words, else the best-retrieved one."""
+    """The article the question names by its title or outlet words, else the best-retrieved one. (A file's name
+    says nothing a user can rely on; the outlet is the stored site name.)"""
     q = set(content_terms(question, drop_frame=True))
     best, best_overlap = passages[0].doc, 0.0
     for doc in corpus.docs.values():
-        t = set(content_terms(doc.title)) | set(content_terms(re.sub(r"[._/-]", " ", doc.source)))
+        t = set(content_terms(doc.title)) | set(content_terms(" ".join(forms(doc.site) if doc.site else ())))
         overlap = len(q & t) / max(min(len(t), len(q)), 1)
         if overlap > best_overlap:
             best, best_overlap = doc, overlap

@@ -26,6 +26,7 @@ class Resolved:
     carried_entities: list[str] = field(default_factory=list)
     carried_names: list[str] = field(default_factory=list)
     is_followup: bool = False
+    outlets: list[str] = field(default_factory=list)  # stored outlets the question names (bot.read.outlets)
 
 
 def _names(text: str) -> list[str]:

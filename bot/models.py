@@ -53,6 +53,15 @@ class Citation(BaseModel):
         return self.quote
 
 
+class ShortAnswer(BaseModel):
+    """The answer itself, as a span inside one cited quote: the entity of the asked type ("4 March 2025")."""
+
+    text: str = Field(description="The short answer, verbatim from the article.")
+    citation: int = Field(description="The [n] of the citation whose quote holds it.")
+    start: int = Field(description="Offset of the short answer in the document's clean text.")
+    end: int = Field(description="End offset in the document's clean text.")
+
+
 class Timings(BaseModel):
     """Milliseconds spent in each stage."""
 
@@ -68,6 +77,9 @@ class Answer(BaseModel):
     answer: str
     abstained: bool
     citations: list[Citation] = Field(default_factory=list)
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="For a question asking for a typed answer (a date, a name, a sum): the entity "
+        "that answers it, inside the quote of citation `citation`.")
     engine: str
     timings_ms: Timings = Field(default_factory=Timings)
 

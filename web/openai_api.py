@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.answer import answer, validate
-from bot.models import Answer, Citation, EngineError, QuestionError
+from bot.models import Answer, Citation, EngineError, QuestionError, ShortAnswer
 from vectorstore.errors import StoreUnavailableError
 from web.auth import Guard
 from web.errors import ApiError
@@ -94,6 +94,9 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: Usage
     citations: list[Citation] = Field(description="The evidence behind the [n] markers of the content.")
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="The entity that answers a typed question, inside citation `citation`'s quote "
+        "(also in bold in the content).")
     abstained: bool = Field(description="True when the articles do not answer the question.")
 
 
@@ -124,6 +127,14 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
 
 def _words(ans: Answer) -> int:
     return len(ans.answer.split())
+
+
+def content(ans: Answer) -> str:
+    """The message text: the answer with its short answer in bold (Markdown), where it first appears."""
+    short = ans.short_answer
+    if short is None or short.text not in ans.answer:
+        return ans.answer
+    return ans.answer.replace(short.text, f"**{short.text}**", 1)
 
 
 def openai_router(services: Services, guard: Guard) -> APIRouter:
@@ -162,9 +173,9 @@ def openai_router(services: Services, guard: Guard) -> APIRouter:
         ans = await run_in_threadpool(answer, question, history, deps, engine=engine)
         prompt = sum(len(m["content"].split()) for m in history) + len(question.split())
         return ChatCompletion(
-            id=cid, created=created, model=req.model, choices=[Choice(message=ResponseMessage(content=ans.answer))],
+            id=cid, created=created, model=req.model, choices=[Choice(message=ResponseMessage(content=content(ans)))],
             usage=Usage(prompt_tokens=prompt, completion_tokens=_words(ans), total_tokens=prompt + _words(ans)),
-            citations=ans.citations, abstained=ans.abstained,
+            citations=ans.citations, short_answer=ans.short_answer, abstained=ans.abstained,
         )
 
     def _chunks(cid: str, created: int, model: str, question: str, history: list[dict[str, str]],
@@ -183,11 +194,12 @@ def openai_router(services: Services, guard: Guard) -> APIRouter:
             return
         # Only verified text is streamed: a generative draft can lose sentences in verification, and
         # the streamed content must equal the final answer with its markers.
-        words = ans.answer.split(" ")
+        words = content(ans).split(" ")
         for i in range(0, len(words), _WORDS_PER_CHUNK):
             piece = " ".join(words[i : i + _WORDS_PER_CHUNK])
             yield chunk({"content": piece if i == 0 else " " + piece})
-        yield chunk({}, "stop", citations=[c.model_dump() for c in ans.citations], abstained=ans.abstained)
+        yield chunk({}, "stop", citations=[c.model_dump() for c in ans.citations], abstained=ans.abstained,
+                    short_answer=ans.short_answer.model_dump() if ans.short_answer else None)
         yield "data: [DONE]\n\n"
 
     return router

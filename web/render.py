@@ -18,15 +18,20 @@ def esc(text: str | None) -> str:
     return html.escape(text or "", quote=True)
 
 
-def highlighted_passage(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
-    """The quoted span in <mark>, inside its surrounding passage (escaped)."""
+def highlighted_passage(text: str, start: int, end: int, context: int = CONTEXT_CHARS,
+                        short: tuple[int, int] | None = None) -> str:
+    """The quoted span in <mark>, inside its surrounding passage (escaped); the short answer in it in <strong>."""
     lo = max(0, text.rfind("\n\n", 0, max(0, start - context)) + 2 if start > context else 0)
     lo = max(lo, start - context)
     hi = min(len(text), end + context)
     before, quote, after = text[lo:start], text[start:end], text[end:hi]
     lead = "…" if lo > 0 else ""
     tail = "…" if hi < len(text) else ""
-    return f"{lead}{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}{tail}"
+    marked = esc(quote)
+    if short is not None and start <= short[0] < short[1] <= end:
+        a, b = short[0] - start, short[1] - start
+        marked = f"{esc(quote[:a])}<strong class=\"cb-short\">{esc(quote[a:b])}</strong>{esc(quote[b:])}"
+    return f"{lead}{esc(before)}<mark>{marked}</mark>{esc(after)}{tail}"
 
 
 def sources_html(answer: Answer | None, corpus: Corpus) -> str:
@@ -52,7 +57,9 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
             body = (f'<div class="cb-metadata">From the page\'s metadata ({label}), not the article text: '
                     f"<strong>{esc(c.quote)}</strong></div>")
         else:
-            body = f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end)}</blockquote>'
+            sa = answer.short_answer
+            short = (sa.start, sa.end) if sa is not None and sa.citation == c.n else None
+            body = f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end, short=short)}</blockquote>'
         cards.append(
             f'<div class="cb-card" id="cb-src-{c.n}"><div class="cb-head"><span class="cb-n">[{c.n}]</span> '
             f'<span class="cb-title">{esc(c.title)}</span></div>'
@@ -69,7 +76,10 @@ def answer_markdown(answer: Answer) -> str:
     """The chat bubble: escaped text whose [n] markers link to their source cards; an abstention is set apart."""
     if answer.abstained:
         return f"**Not in the articles.** {esc(answer.answer)}"
-    return MARKERS.sub(_linked, esc(answer.answer))
+    text = esc(answer.answer)
+    if answer.short_answer is not None and (short := esc(answer.short_answer.text)) in text:
+        text = text.replace(short, f"**{short}**", 1)  # the short answer in bold
+    return MARKERS.sub(_linked, text)
 
 
 def _linked(m: re.Match[str]) -> str:

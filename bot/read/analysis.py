@@ -24,7 +24,25 @@ KIND_LABELS: dict[str, frozenset[str]] = {
     "quantity": frozenset({"QUANTITY", "CARDINAL", "MONEY", "PERCENT", "DATE", "TIME"}),
     "count": frozenset({"CARDINAL", "QUANTITY"}),
 }
+# A "which X" question whose X names a proper thing (a telescope, a ship, an official) is answered by a name.
+NAME_LABELS = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+                         "LANGUAGE"})
+# Class nouns that name one of the schema's value types rather than a proper thing: "which year" is a date,
+# "what share" a percentage. These are the types' own English names (OntoNotes' definitions), not question data.
+_VALUE_CLASSES: dict[str, frozenset[str]] = {
+    "date": frozenset("year date day month week decade century night morning evening afternoon weekend season "
+                      "time hour minute era".split()),
+    "percent": frozenset("percentage percent share proportion fraction".split()),
+    "money": frozenset("price cost fee fine salary wage fare sum payment budget".split()),
+    "count": frozenset("number population total".split()),
+    "place": frozenset("city town village country state province region county district place location "
+                       "island continent capital".split()),
+}
+# Verbs that ask for a name when their object is the wh-word: "What is the area called?"
+_NAMING_VERBS = frozenset("call name dub title term nickname".split())
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+# "how long / old / soon / often / late / early": degrees measured in time.
+_TIME_DEGREES = frozenset("long old soon often late early".split())
 # Kinds whose answer is a span of text rather than an entity.
 OPEN_KINDS = frozenset({"reason", "manner", "yesno", "description"})
 
@@ -51,6 +69,7 @@ class Analysis:
     question: str
     expected: Expected
     entities: list[tuple[str, str]] = field(default_factory=list)
+    focus: str = ""  # what the question is about, for an abstention's wording ("the duvet")
 
 
 class QuestionAnalyser:
@@ -62,7 +81,7 @@ class QuestionAnalyser:
     def analyse(self, question: str) -> Analysis:
         doc = self.nlp(question)
         ents = [(e.text, e.label_) for e in doc.ents]
-        return Analysis(question=question, expected=self._expected(doc), entities=ents)
+        return Analysis(question=question, expected=self._expected(doc), entities=ents, focus=_focus(doc))
 
     def _expected(self, doc: Any) -> Expected:
         wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
@@ -74,6 +93,15 @@ class QuestionAnalyser:
             return Expected("person", KIND_LABELS["person"])
         if wh.tag_ == "WRB":
             return self._adverb(wh)
+        if wh.lower_ == "what" and wh.dep_ in ("attr", "nsubj") and wh.head.lemma_ == "be":
+            copular = self._copular(wh.head, wh)
+            if copular is not None:
+                return copular
+        verb = wh.head.head if wh.head.dep_ in ("aux", "auxpass") else wh.head
+        if wh.lower_ == "what" and _names(verb) and any(t.dep_ == "auxpass" for t in verb.children):
+            # "What was the ship called?": the passive of a naming verb asks for the name.
+            subj = next((t for t in verb.children if t.dep_ in ("nsubjpass", "nsubj")), None)
+            return Expected("named", NAME_LABELS, head=_phrase(subj) if subj is not None else None)
         # "which/what" + noun: the noun names the class of the answer ("which telescope", "what share of").
         if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
             return self._class(wh.head)
@@ -97,12 +125,56 @@ class QuestionAnalyser:
         # "how long/far/old" a measure; "how" on a verb asks for the manner.
         head = wh.head
         if head.pos_ in ("ADJ", "ADV") and head.i == wh.i + 1:
-            # English marks counting with "many" (count nouns) and every other degree with another word.
+            # English marks counting with "many" (count nouns), an amount with "much", and a span of time with
+            # the degree words of time (OntoNotes types durations and ages as DATE, clock times as TIME).
+            noun = head.head.lemma_ if head.dep_ == "amod" else None
             if head.lower_ == "many":
-                return Expected("count", KIND_LABELS["count"])
-            return Expected("quantity", KIND_LABELS["quantity"], head=head.head.lemma_ if head.dep_ == "amod" else None)
+                return Expected("count", KIND_LABELS["count"], head=noun)
+            if head.lower_ == "much":
+                return Expected("quantity", frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}), head=noun)
+            if head.lower_ in _TIME_DEGREES:
+                return Expected("quantity", frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"}), head=noun)
+            return Expected("quantity", frozenset({"QUANTITY", "CARDINAL", "PERCENT", "MONEY"}), head=noun)
         return Expected("manner")
+
+    def _copular(self, be: Any, wh: Any) -> Expected | None:
+        """"What is the X called?" asks for a name; "What is the price / name / year of Y?" for a value of the
+        type its subject noun names. Any other "what is X" asks for a description."""
+        subj = next((t for t in be.children if t.dep_ in ("nsubj", "nsubjpass") and t.i != wh.i
+                     and t.pos_ in ("NOUN", "PROPN")), None)
+        if subj is None:
+            return None
+        if subj.lemma_ == "name":
+            of = [t for p in subj.children if p.dep_ == "prep" for t in p.children if t.dep_ == "pobj"]
+            return Expected("named", NAME_LABELS, head=_phrase(of[0]) if of else None)
+        if any(_names(t) for t in [*subj.children, *be.children]):
+            return Expected("named", NAME_LABELS, head=_phrase(subj))
+        if any(subj.lemma_.lower() in nouns for nouns in _VALUE_CLASSES.values()):
+            return self._class(subj)
+        return None
 
     def _class(self, noun: Any) -> Expected:
         words = " ".join(t.text for t in noun.children if t.dep_ == "compound")
-        return Expected("named", head=f"{words} {noun.lemma_}".strip().lower())
+        head = f"{words} {noun.lemma_}".strip().lower()
+        for kind, nouns in _VALUE_CLASSES.items():
+            if noun.lemma_.lower() in nouns:
+                return Expected(kind, KIND_LABELS[kind], head=head)
+        return Expected("named", NAME_LABELS, head=head)
+
+
+def _names(tok: Any) -> bool:
+    """Is the token a verb of naming ("called", "dubbed", "known as")?"""
+    return bool(tok.lemma_ in _NAMING_VERBS or (tok.lemma_ == "know" and any(c.lower_ == "as" for c in tok.children)))
+
+
+def _phrase(noun: Any) -> str:
+    """The noun with its modifiers, without its determiner or a clause hanging on it ("old mill")."""
+    clause = {w.i for c in noun.children if c.dep_ in ("acl", "relcl") for w in c.subtree}
+    return " ".join(w.text for w in noun.subtree if w.dep_ != "det" and w.i not in clause).lower()
+
+
+def _focus(doc: Any) -> str:
+    """The question's last noun phrase that is not the wh-phrase or a pronoun: what an abstention is about."""
+    chunks = [c for c in doc.noun_chunks
+              if not any(t.tag_ in _WH_TAGS for t in c) and c.root.pos_ != "PRON"]
+    return chunks[-1].text if chunks else ""

@@ -41,7 +41,7 @@ def test_when_inside_the_question_does_not_make_it_a_date_question(analyser):
 def test_a_which_noun_asks_for_a_named_thing_of_that_class(analyser):
     assert analyser.analyse("Which microscope did the lab buy?").expected.head == "microscope"
     got = analyser.analyse("In which harbour town did the choir perform?").expected
-    assert (got.kind, got.head) == ("named", "harbour town")
+    assert (got.kind, got.head) == ("place", "harbour town")  # a class noun of the place type
     assert analyser.analyse("What share of the orchard was flooded?").expected.head == "share"
     assert analyser.analyse("How much grain did the silo hold?").expected.head == "grain"
 

@@ -25,7 +25,8 @@ def test_ask_json_has_the_documented_shape(seeded_store_factory):
     out = _run(["ask", "--json", "In which year was Hassan Rouhani elected?"], cfg)
     assert out.returncode == 0, out.stderr
     ans = json.loads(out.stdout)
-    assert set(ans) == {"question", "answer", "abstained", "citations", "engine", "timings_ms"}
+    assert set(ans) == {"question", "answer", "abstained", "citations", "short_answer", "engine",
+                        "timings_ms"}
     assert set(ans["timings_ms"]) == {"retrieve", "answer", "total"}
     assert ans["abstained"] is False and "2013" in ans["answer"] and ans["engine"] == "extractive"
     c = ans["citations"][0]

@@ -48,14 +48,6 @@ def test_a_number_or_year_that_belongs_to_another_subject_is_a_mismatch():
     assert covers("What did Delta Cars sell in 2018?", sentence, doc)
 
 
-def test_the_asked_kind_must_be_present():
-    assert not covers("When did the bridge open?", "The bridge opened to great fanfare.")
-    assert covers("When did the bridge open?", "The bridge opened on Monday.")
-    assert not covers("How many boats sank?", "Several boats sank in the storm.")
-    assert covers("How many boats sank?", "Seven boats sank in the storm.")
-    assert covers("At what time did the storm hit?", "The storm hit at 4:30 p.m.")
-
-
 def test_the_counted_thing_must_be_the_one_asked_about():
     assert not covers("How many comets did the observatory find?", "The observatory found 40 asteroids.")
     assert covers("How many comets did the observatory find?", "The observatory found 40 comets.")

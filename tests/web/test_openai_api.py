@@ -54,6 +54,11 @@ def test_sync_completion_carries_markers_and_citations(base_url):
     assert "2012" in content and "[1]" in content and res.choices[0].finish_reason == "stop"
     extra = res.model_extra or {}
     assert extra["abstained"] is False
+    # The question asks for a date: its short answer is in bold in the text and inside citation n's quote.
+    short = extra["short_answer"]
+    assert "2012" in short["text"] and f"**{short['text']}**" in content
+    cited = next(c for c in extra["citations"] if c["n"] == short["citation"])
+    assert cited["start"] <= short["start"] < short["end"] <= cited["end"]
     first = extra["citations"][0]
     assert first["n"] == 1 and "2012" in first["quote"] and {"doc_id", "source", "start", "end"} <= set(first)
 

@@ -1,0 +1,78 @@
+"""Typed reading: which entities of a candidate answer the question, and which one is the short answer.
+
+A question that asks for a kind of thing (a date, a person, a sum of money, a named telescope) is answered only
+by a sentence holding an entity of that kind that the question does not already name. The reader ranks such
+sentences first and abstains, saying what is missing, when no candidate holds one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.read.analysis import Analysis, Expected
+from bot.read.entities import Entity
+from bot.text import STOPWORDS
+
+# What the abstention says is missing, per expected kind.
+KIND_WORDS = {
+    "person": "a name", "organisation": "an organisation", "place": "a place", "date": "a date or time",
+    "money": "a sum of money", "percent": "a percentage", "quantity": "a figure", "count": "a number",
+    "named": "a name",
+}
+
+
+_NUMERIC = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", text.casefold()).strip()
+
+
+def answer_entities(entities: Sequence[Entity], expected: Expected, question: Analysis) -> list[Entity]:
+    """The entities of the expected type that the question does not already name."""
+    labels = expected.labels
+    if not labels:
+        return []
+    asked = _fold(question.question)
+    out = []
+    unit = (expected.head or "").split()[-1:] if expected.kind in ("count", "quantity") else []
+    for e in entities:
+        # "How many weeks…" is answered by "eleven weeks", which the schema types as a DATE: a figure of any
+        # numeric type that counts the asked noun answers a count.
+        counts_unit = bool(unit) and e.label in _NUMERIC and any(w.startswith(unit[0]) for w in _fold(e.text).split())
+        if e.label not in labels and not counts_unit:
+            continue
+        key = _fold(e.text)
+        # "Apple" answers nothing in "What did Apple buy?"; "the 2024 Olympics" names what "2024" is about.
+        if key and f" {key} " in f" {asked} ":
+            continue
+        out.append(e)
+    return out
+
+
+def short_answer(answers: Sequence[Entity], sentence: str, terms: Sequence[str]) -> Entity | None:
+    """The answering entity nearest to the words the sentence shares with the question (the first one when it
+    shares none): in "X said on Monday that Y won the vote on Friday", "when was the vote" is answered by Friday."""
+    if not answers:
+        return None
+    low = sentence.casefold()
+    anchors = [(m.start(), m.end()) for t in terms if len(t) > 2 and t.casefold() not in STOPWORDS
+               for m in re.finditer(rf"\b{re.escape(t.casefold())}\w*", low)]
+    if not anchors:
+        return answers[0]
+
+    def gap(e: Entity) -> int:  # characters between the entity and the nearest shared word
+        return min(max(a - e.end, e.start - b, 0) for a, b in anchors)
+
+    return min(answers, key=lambda e: (gap(e), e.start))
+
+
+def missing_reason(analysis: Analysis, focus: str) -> str:
+    """The abstention for a typed question no candidate answers: what kind of answer is missing, about what."""
+    exp = analysis.expected
+    if exp.kind == "named" and exp.head:
+        what = f"the {exp.head}"
+        return f"The articles don't name {what}" + (f" for {focus}." if focus else ".")
+    kind = KIND_WORDS.get(exp.kind, "an answer")
+    return f"The articles don't give {kind}" + (f" for {focus}." if focus else " for this.")

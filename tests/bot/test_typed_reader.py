@@ -1,0 +1,185 @@
+"""The typed reader on questions and articles written for this test (no dev data).
+
+Unit level: the expected answer type from the parse, the answering entities of a sentence, the short answer, and
+the outlets a question names. End to end: two outlets report one invented story; the answer of the asked type is
+in a sentence that is not the lede; a near-miss question asks for a kind of answer that no article gives.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.answer import answer
+from bot.read.analysis import QuestionAnalyser
+from bot.read.entities import Entity, EntityTagger
+from bot.read.nlp import pipeline
+from bot.read.outlets import forms, named_outlets
+from bot.read.typed import answer_entities, missing_reason, short_answer
+from citebot.deps import build_deps
+from citebot.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def analyser() -> QuestionAnalyser:
+    return QuestionAnalyser(pipeline())
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Which lighthouse keeper rang the alarm?", "named"),
+        ("On which night did the barge run aground?", "date"),
+        ("In what year was the tannery demolished?", "date"),
+        ("What share of the orchard was lost to frost?", "percent"),
+        ("What is the fare for the new tram line?", "money"),
+        ("How many goats escaped from the farm?", "count"),
+        ("How much grain did the silo hold?", "quantity"),
+        ("Who repainted the chapel?", "person"),
+        ("Where did the choir perform?", "place"),
+        ("Why did the ferry service stop?", "reason"),
+        ("How did the volunteers rebuild the bridge?", "manner"),
+        ("Did the council approve the budget?", "yesno"),
+        ("What is the sunken forest called?", "named"),
+        ("What was the old brewery known as?", "named"),
+        # Bugs of hand analysis the parse makes impossible:
+        ("What happened when the levee failed?", "description"),  # "when" inside, not a date question
+        ("What did one critic call the plan?", "description"),  # "one" is not a count asked for
+        ("Is there a curfew in Maplewick?", "yesno"),
+    ],
+)
+def test_expected_type_comes_from_the_parse(analyser, question, kind):
+    assert analyser.analyse(question).expected.kind == kind
+
+
+def test_the_focus_names_what_an_abstention_is_about(analyser):
+    parsed = analyser.analyse("What is the price of the velvet armchair?")
+    assert parsed.focus == "the velvet armchair"
+    assert missing_reason(parsed, parsed.focus) == "The articles don't give a sum of money for the velvet armchair."
+    named = analyser.analyse("Which composer wrote the anthem?")
+    assert missing_reason(named, named.focus) == "The articles don't name the composer for the anthem."
+
+
+def test_answering_entities_exclude_what_the_question_names(analyser):
+    tagger = EntityTagger(pipeline(), cache_size=4)
+    sentence = "Keeper Aldo Brandt rang the alarm at the Kestrel Point lighthouse on 3 October 2029."
+    (ents,) = tagger.tag([sentence])
+    parsed = analyser.analyse("Who rang the alarm at Kestrel Point?")
+    people = [e.text for e in answer_entities(ents, parsed.expected, parsed)]
+    assert any("Aldo Brandt" in p for p in people) and not any("Kestrel" in p for p in people)
+    when = analyser.analyse("When did Aldo Brandt ring the alarm?")
+    assert [e.text for e in answer_entities(ents, when.expected, when)] == ["3 October 2029"]
+
+
+@pytest.mark.parametrize(
+    "question, sentence, answers",
+    [
+        ("When did the bridge open?", "The bridge opened to great fanfare.", False),
+        ("When did the bridge open?", "The bridge opened on Monday.", True),
+        ("How many boats sank?", "Several boats sank in the storm.", False),
+        ("How many boats sank?", "Seven boats sank in the storm.", True),
+        ("At what time did the storm hit?", "The storm hit at 4:30 p.m.", True),
+        ("How many hours did the vigil last?", "The vigil lasted nine hours.", True),  # a DATE counting hours
+        ("How much did the statue cost?", "The statue took nine weeks to cast.", False),
+    ],
+)
+def test_the_asked_kind_must_be_present(analyser, question, sentence, answers):
+    (ents,) = EntityTagger(pipeline()).tag([sentence])
+    parsed = analyser.analyse(question)
+    assert bool(answer_entities(ents, parsed.expected, parsed)) is answers
+
+
+def test_a_full_entity_cache_still_answers():
+    tagger = EntityTagger(pipeline(), cache_size=2)
+    sentences = [f"Mayor Ilse Varn opened bridge number {i} in Dunmore." for i in range(5)]
+    first = tagger.tag(sentences)
+    again = tagger.tag(list(reversed(sentences)))
+    assert [e for e in first] == list(reversed(again))
+    assert any(e.text == "Dunmore" for e in first[0])
+
+
+def test_short_answer_is_the_entity_nearest_the_asked_words():
+    sentence = "On Monday the port said that the dredger Marlow sank on Friday near the breakwater."
+    fri = sentence.index("Friday")
+    ents = [Entity("Monday", "DATE", 3, 9), Entity("Friday", "DATE", fri, fri + 6)]
+    assert short_answer(ents, sentence, ["When", "did", "the", "dredger", "Marlow", "sink"]).text == "Friday"
+    assert short_answer([], sentence, ["sink"]) is None
+
+
+def test_outlets_are_matched_by_their_stored_names():
+    sites = ["The Harbour Gazette", "Salon.com", "https://www.valleypost.net", "Northern Wire"]
+    assert forms("Salon.com") >= {"salon"}
+    assert "valleypost" in forms("https://www.valleypost.net")
+    assert named_outlets("According to the Harbour Gazette, who opened the pier?", sites) == ["The Harbour Gazette"]
+    assert named_outlets("What did Salon's critic think?", sites) == ["Salon.com"]
+    assert named_outlets("What did ValleyPost report about the dam?", sites) == ["https://www.valleypost.net"]
+    assert named_outlets("Who opened the pier?", sites) == []
+    assert named_outlets("Was the wire cut?", sites) == []  # a word of a name is not the name
+
+
+GAZETTE = """Title: Pier reopens after winter storms
+Author: Nell Ashcombe
+Date: 2031-04-02
+
+The old pier at Saltmarsh Bay reopened to walkers on Saturday after months of repairs.
+Crowds gathered early along the promenade to watch the ceremony.
+The ribbon was cut by harbourmaster Priya Okonkwo, who had led the repair campaign.
+The work was paid for by the town council and a local rowing club.
+"""
+
+WIRE = """Title: Saltmarsh Bay pier open again
+Author: Desk Staff
+Date: 2031-04-03
+
+Saltmarsh Bay's pier is open again after storm damage closed it in January.
+The repairs took eleven weeks, the council said.
+The council has not said how much the repairs cost.
+"""
+
+
+@pytest.fixture(scope="module")
+def deps(tmp_path_factory, seeded_store_factory, real_embedder):
+    folder: Path = tmp_path_factory.mktemp("typed")
+    (folder / "gazette.txt").write_text(GAZETTE)
+    (folder / "gazette.meta.json").write_text(json.dumps({"site": "The Harbour Gazette"}))
+    (folder / "wire.txt").write_text(WIRE)
+    (folder / "wire.meta.json").write_text(json.dumps({"site": "Northern Wire"}))
+    cfg = seeded_store_factory(folder)
+    return build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=real_embedder)
+
+
+def test_the_answer_of_the_asked_type_beats_the_lede(deps):
+    ans = answer("Who cut the ribbon when the Saltmarsh Bay pier reopened?", [], deps)
+    assert not ans.abstained, ans.answer
+    assert ans.short_answer is not None and ans.short_answer.text == "Priya Okonkwo"
+    cited = next(c for c in ans.citations if c.n == ans.short_answer.citation)
+    assert cited.start <= ans.short_answer.start < ans.short_answer.end <= cited.end
+    assert cited.quote[ans.short_answer.start - cited.start : ans.short_answer.end - cited.start] == "Priya Okonkwo"
+
+
+def test_a_count_is_answered_with_its_short_answer(deps):
+    ans = answer("How many weeks did the Saltmarsh Bay pier repairs take?", [], deps)
+    assert not ans.abstained, ans.answer
+    assert ans.short_answer is not None and "eleven weeks" in ans.short_answer.text
+
+
+def test_a_near_miss_abstains_saying_what_is_missing(deps):
+    ans = answer("How much did the Saltmarsh Bay pier repairs cost?", [], deps)
+    assert ans.abstained, ans.answer
+    assert "don't give" in ans.answer and ans.short_answer is None
+
+
+def test_an_outlet_named_in_the_question_restricts_the_sources(deps):
+    ans = answer("According to Northern Wire, how long did the Saltmarsh Bay pier repairs take?", [], deps)
+    assert not ans.abstained, ans.answer
+    assert {c.site for c in ans.citations} == {"Northern Wire"}
+    gazette = answer("According to the Harbour Gazette, who cut the ribbon at the Saltmarsh Bay pier?", [], deps)
+    assert not gazette.abstained and {c.site for c in gazette.citations} == {"The Harbour Gazette"}
+
+
+def test_an_outlet_that_is_not_stored_is_named_with_the_stored_ones(deps):
+    ans = answer("According to the Quarry Chronicle, who cut the ribbon at the Saltmarsh Bay pier?", [], deps)
+    assert ans.abstained
+    assert "Quarry Chronicle" in ans.answer and "Northern Wire" in ans.answer
