@@ -167,7 +167,7 @@ class ExtractiveEngine:
                 reason = reason or "The articles mention the names asked about, but not what the question asks."
                 continue
             typed_on_topic |= bool(cand.answers)
-            verdict = self.judge.covers(self._evidence(cand, corpus, resolved, parsed), analysis)
+            verdict = self.judge.covers(self._evidence(cand, corpus, resolved), analysis)
             if verdict.supported and typed and not cand.answers:
                 # On topic, but no entity of the asked kind: the sentence is about the subject, not the answer.
                 verdict = verdict.__class__(False, 0.0, missing_reason(parsed, parsed.focus))
@@ -193,7 +193,7 @@ class ExtractiveEngine:
                 continue
             if typed and not cand.answers:
                 continue
-            if self.judge.covers(self._evidence(cand, corpus, resolved, parsed), analysis).supported:
+            if self.judge.covers(self._evidence(cand, corpus, resolved), analysis).supported:
                 chosen.append(cand)
         chosen.sort(key=lambda c: (c.doc_id != best.doc_id, c.doc_id, c.start))
         short = None
@@ -328,12 +328,10 @@ class ExtractiveEngine:
 
         return score
 
-    def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved, parsed: Parsed | None = None
-                  ) -> Evidence:
+    def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved) -> Evidence:
         doc = corpus.docs[cand.doc_id]
         text = corpus.texts.get(cand.doc_id, "")
         return Evidence(
-            in_context=_in_context(cand, parsed, text) if parsed is not None else frozenset(),
             text=cand.text,
             answer_part=text[cand.sentence_start : cand.end],
             title=doc.title,
@@ -356,22 +354,6 @@ class ExtractiveEngine:
         names = {w for w, n in upper.items() if n > lower.get(w, 0)}
         self._case = (corpus.signature, names)
         return names
-
-
-def _in_context(cand: _Candidate, parsed: Parsed, document: str) -> frozenset[str]:
-    """Words of the question's entities that the article supplies for this sentence: an entity the article
-    mentions, missing from the sentence, when the sentence names nothing else of its type. "Who cut the ribbon at
-    the Bay pier?" is answered in an article about the pier by "The ribbon was cut by Ana Ruiz"; "What did Korvan
-    sell?" is not answered by "Its rival Delta Cars sold its truck unit", which names another organisation."""
-    text, doc = cand.text.casefold(), document.casefold()
-    own = {e.label for e in cand.entities if e.text.casefold() not in parsed.question.casefold()}
-    out: set[str] = set()
-    for name, label in parsed.entities:
-        key = name.casefold().removeprefix("the ")
-        if key in text or key not in doc or label in own:
-            continue
-        out |= {fold(w) for w in words(name)}
-    return frozenset(out)
 
 
 def analysis_names(question: str) -> list[list[str]]:

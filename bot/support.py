@@ -57,9 +57,6 @@ class Evidence:
     document: str = ""
     leans: bool = False
     carried: Sequence[str] = field(default_factory=list)
-    # Folded words of the question's names that the article supplies as context for this sentence: news names
-    # its subject once, then says "the study", "she" (the reader decides, bot.read.context).
-    in_context: frozenset[str] = frozenset()
 
 
 class Judge(Protocol):
@@ -184,11 +181,6 @@ def _index(text: str) -> NameIndex:
     return NameIndex(text)
 
 
-def fold_words(name: Sequence[str]) -> set[str]:
-    """The name's words, folded as NameIndex folds them."""
-    return {fold(w) for w in name}
-
-
 def _as_written(name: Sequence[str]) -> str:
     return " ".join(name)
 
@@ -248,7 +240,7 @@ def coverage_verdict(
                        else "")
     here = _index(scope)
     doc = _index(ev.document or scope)
-    missing = [name for name in a.names if not here.has(name, doc) and not (fold_words(name) <= ev.in_context)]
+    missing = [name for name in a.names if not here.has(name, doc)]
     # A name the articles never mention is the clearer reason, so it is reported before one they mention elsewhere.
     for name in missing:
         if not doc.has(name):

@@ -83,6 +83,8 @@ def test_answering_entities_exclude_what_the_question_names(analyser):
         ("At what time did the storm hit?", "The storm hit at 4:30 p.m.", True),
         ("How many hours did the vigil last?", "The vigil lasted nine hours.", True),  # a DATE counting hours
         ("How much did the statue cost?", "The statue took nine weeks to cast.", False),
+        ("In which year did the mill close?", "The mill has struggled in the last several years.", False),
+        ("In which year did the mill close?", "The mill closed in 1987.", True),
     ],
 )
 def test_the_asked_kind_must_be_present(analyser, question, sentence, answers):
@@ -151,7 +153,7 @@ def deps(tmp_path_factory, seeded_store_factory, real_embedder):
 
 
 def test_the_answer_of_the_asked_type_beats_the_lede(deps):
-    ans = answer("Who cut the ribbon when the Saltmarsh Bay pier reopened?", [], deps)
+    ans = answer("Who cut the ribbon when the pier reopened to walkers?", [], deps)
     assert not ans.abstained, ans.answer
     assert ans.short_answer is not None and ans.short_answer.text == "Priya Okonkwo"
     cited = next(c for c in ans.citations if c.n == ans.short_answer.citation)
@@ -160,26 +162,26 @@ def test_the_answer_of_the_asked_type_beats_the_lede(deps):
 
 
 def test_a_count_is_answered_with_its_short_answer(deps):
-    ans = answer("How many weeks did the Saltmarsh Bay pier repairs take?", [], deps)
+    ans = answer("How many weeks did the pier repairs take?", [], deps)
     assert not ans.abstained, ans.answer
     assert ans.short_answer is not None and "eleven weeks" in ans.short_answer.text
 
 
 def test_a_near_miss_abstains_saying_what_is_missing(deps):
-    ans = answer("How much did the Saltmarsh Bay pier repairs cost?", [], deps)
+    ans = answer("How much did the pier repairs cost?", [], deps)
     assert ans.abstained, ans.answer
     assert "don't give" in ans.answer and ans.short_answer is None
 
 
 def test_an_outlet_named_in_the_question_restricts_the_sources(deps):
-    ans = answer("According to Northern Wire, how long did the Saltmarsh Bay pier repairs take?", [], deps)
+    ans = answer("According to Northern Wire, how long did the pier repairs take?", [], deps)
     assert not ans.abstained, ans.answer
     assert {c.site for c in ans.citations} == {"Northern Wire"}
-    gazette = answer("According to the Harbour Gazette, who cut the ribbon at the Saltmarsh Bay pier?", [], deps)
+    gazette = answer("According to the Harbour Gazette, who cut the ribbon at the pier?", [], deps)
     assert not gazette.abstained and {c.site for c in gazette.citations} == {"The Harbour Gazette"}
 
 
 def test_an_outlet_that_is_not_stored_is_named_with_the_stored_ones(deps):
-    ans = answer("According to the Quarry Chronicle, who cut the ribbon at the Saltmarsh Bay pier?", [], deps)
+    ans = answer("According to the Quarry Chronicle, who cut the ribbon at the pier?", [], deps)
     assert ans.abstained
     assert "Quarry Chronicle" in ans.answer and "Northern Wire" in ans.answer
