@@ -92,6 +92,7 @@ class Reader:
         return cls(QuestionAnalyser(nlp), EntityTagger(nlp, config.entity_cache_size))
 
 
+_FIGURE_KINDS = frozenset({"date", "money", "percent", "quantity", "count"})
 # The old engine's coarse kinds, which the judge's checks still read, from the parsed expected type.
 _KINDS: dict[str, Kind] = {"date": "date", "count": "number", "quantity": "number", "money": "number",
                            "percent": "number", "person": "person", "organisation": "person", "place": "place",
@@ -157,8 +158,10 @@ class ExtractiveEngine:
             outlet = outlet_words(resolved.outlets)
             analysis.names = [n for n in analysis.names if not {fold(w) for w in n} <= outlet]
         candidates = self._ranked(resolved, analysis, passages, corpus)
-        typed = bool(parsed.expected.labels)
-        candidates = self._typed_first(candidates, parsed)
+        # Figures and dates are found reliably by the small NER model, so a question asking for one requires a
+        # sentence holding one; names it misses often (unusual names), so there typing only picks the short answer.
+        typed = parsed.expected.kind in _FIGURE_KINDS
+        candidates = self._typed_first(candidates, parsed, rerank=typed)
         chosen: list[_Candidate] = []
         reason = ""
         typed_on_topic = False
@@ -203,13 +206,15 @@ class ExtractiveEngine:
         return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
                      short=short)
 
-    def _typed_first(self, candidates: list[_Candidate], parsed: Parsed) -> list[_Candidate]:
+    def _typed_first(self, candidates: list[_Candidate], parsed: Parsed, rerank: bool = True) -> list[_Candidate]:
         """Tag the candidates compared by meaning; those holding an entity of the expected type, not named by the
         question, rank above those that don't, each group in its own score order."""
         head = candidates[: self.config.semantic_candidates]
         for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
             cand.entities = ents
             cand.answers = answer_entities(ents, parsed.expected, parsed) if parsed.expected.labels else None
+        if not rerank:
+            return candidates
         for cand in head:
             cand.score += self.config.typed_weight * bool(cand.answers)
         head.sort(key=lambda c: -c.score)

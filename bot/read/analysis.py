@@ -103,7 +103,11 @@ class QuestionAnalyser:
             subj = next((t for t in verb.children if t.dep_ in ("nsubjpass", "nsubj")), None)
             return Expected("named", NAME_LABELS, head=_phrase(subj) if subj is not None else None)
         # "which/what" + noun: the noun names the class of the answer ("which telescope", "what share of").
-        if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
+        # A determiner wh-word stands right before its noun phrase; the small parser sometimes makes the "What" of
+        # "What did the crew serve?" the determiner of a later noun, across the auxiliary.
+        between = doc[wh.i + 1 : wh.head.i]
+        if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") and wh.head.i > wh.i and not any(
+                t.pos_ in ("AUX", "VERB") for t in between):
             return self._class(wh.head)
         if wh.tag_ == "WDT":
             # The small model's parser sometimes hangs "which" after a preposition on the preposition ("In which

@@ -47,6 +47,7 @@ def analyser() -> QuestionAnalyser:
         # Bugs of hand analysis the parse makes impossible:
         ("What happened when the levee failed?", "description"),  # "when" inside, not a date question
         ("What did one critic call the plan?", "description"),  # "one" is not a count asked for
+        ("What did the parish choir volunteers bake for the fair?", "description"),  # "What" is not a determiner
         ("Is there a curfew in Maplewick?", "yesno"),
     ],
 )
@@ -153,12 +154,13 @@ def deps(tmp_path_factory, seeded_store_factory, real_embedder):
 
 
 def test_the_answer_of_the_asked_type_beats_the_lede(deps):
-    ans = answer("Who cut the ribbon when the pier reopened to walkers?", [], deps)
+    # The lede ("open again after storm damage") is on topic; the figure is two sentences later.
+    ans = answer("For how many weeks were the pier repairs under way?", [], deps)
     assert not ans.abstained, ans.answer
-    assert ans.short_answer is not None and ans.short_answer.text == "Priya Okonkwo"
+    assert ans.short_answer is not None and ans.short_answer.text == "eleven weeks"
     cited = next(c for c in ans.citations if c.n == ans.short_answer.citation)
     assert cited.start <= ans.short_answer.start < ans.short_answer.end <= cited.end
-    assert cited.quote[ans.short_answer.start - cited.start : ans.short_answer.end - cited.start] == "Priya Okonkwo"
+    assert cited.quote[ans.short_answer.start - cited.start : ans.short_answer.end - cited.start] == "eleven weeks"
 
 
 def test_a_count_is_answered_with_its_short_answer(deps):

@@ -36,7 +36,7 @@ def test_ask_returns_the_cli_json_shape(client):
     r = client.post("/api/ask", json={"question": "In which year was Hassan Rouhani elected?"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"question", "answer", "abstained", "citations", "engine", "timings_ms", "conversation_id",
+    assert set(body) == {"question", "answer", "abstained", "citations", "short_answer", "engine", "timings_ms", "conversation_id",
                          "turn_id"}
     assert body["conversation_id"] is None and body["turn_id"] is None
     assert "2013" in body["answer"] and body["citations"][0]["n"] == 1

@@ -43,7 +43,7 @@ def test_ask_goes_to_the_server_and_prints_the_same_shape(server):
     out = _ask(["--json", "In which year was Hassan Rouhani elected?"], server)
     assert out.returncode == 0, out.stderr
     ans = json.loads(out.stdout)
-    assert set(ans) == {"question", "answer", "abstained", "citations", "engine", "timings_ms"}
+    assert set(ans) == {"question", "answer", "abstained", "citations", "short_answer", "engine", "timings_ms"}
     assert "2013" in ans["answer"] and ans["citations"][0]["kind"] == "text"
     text = _ask(["Who is Hamidreza Azizi?"], server)
     assert text.returncode == 0, text.stderr
