@@ -27,7 +27,7 @@ from bot.read.outlets import forms, outlet_words
 from bot.read.typed import answer_entities, missing_reason, short_answer
 from bot.retrieve import Corpus, Passage
 from bot.similarity import WordSimilarity
-from bot.support import Evidence, Judge, LexicalJudge, NameIndex
+from bot.support import Evidence, Judge, LexicalJudge, NameIndex, Verdict
 from bot.text import STOPWORDS, content_terms, stem, words
 from bot.vectors import VectorCache
 from vectorstore.articletext import parse_byline
@@ -76,7 +76,6 @@ class _Candidate:
     phrase: float = 0.0
     score: float = 0.0
     answers: list[Entity] | None = None  # entities of the expected type (offsets in `text`); None: not typed
-    entities: tuple[Entity, ...] = ()  # every entity of `text` (NER)
 
 
 @dataclass
@@ -161,7 +160,8 @@ class ExtractiveEngine:
         # Figures and dates are found reliably by the small NER model, so a question asking for one requires a
         # sentence holding one; names it misses often (unusual names), so there typing only picks the short answer.
         typed = parsed.expected.kind in _FIGURE_KINDS
-        candidates = self._typed_first(candidates, parsed, rerank=typed)
+        if parsed.expected.labels:
+            candidates = self._typed(candidates, parsed, rerank=typed)
         chosen: list[_Candidate] = []
         reason = ""
         typed_on_topic = False
@@ -173,7 +173,7 @@ class ExtractiveEngine:
             verdict = self.judge.covers(self._evidence(cand, corpus, resolved), analysis)
             if verdict.supported and typed and not cand.answers:
                 # On topic, but no entity of the asked kind: the sentence is about the subject, not the answer.
-                verdict = verdict.__class__(False, 0.0, missing_reason(parsed, parsed.focus))
+                verdict = Verdict(False, 0.0, missing_reason(parsed, parsed.focus))
             if verdict.supported:
                 chosen.append(cand)
                 break
@@ -206,13 +206,12 @@ class ExtractiveEngine:
         return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
                      short=short)
 
-    def _typed_first(self, candidates: list[_Candidate], parsed: Parsed, rerank: bool = True) -> list[_Candidate]:
-        """Tag the candidates compared by meaning; those holding an entity of the expected type, not named by the
-        question, rank above those that don't, each group in its own score order."""
+    def _typed(self, candidates: list[_Candidate], parsed: Parsed, rerank: bool) -> list[_Candidate]:
+        """Find each candidate's entities of the expected type (those compared by meaning: the rest are checked
+        last anyway); with `rerank`, candidates holding one rank above those that don't."""
         head = candidates[: self.config.semantic_candidates]
         for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
-            cand.entities = ents
-            cand.answers = answer_entities(ents, parsed.expected, parsed) if parsed.expected.labels else None
+            cand.answers = answer_entities(ents, parsed.expected, parsed)
         if not rerank:
             return candidates
         for cand in head:

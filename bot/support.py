@@ -185,15 +185,6 @@ def _as_written(name: Sequence[str]) -> str:
     return " ".join(name)
 
 
-def _new_names(text: str, analysis: Analysis, people: bool = False) -> list[list[str]]:
-    """Names in the text that the question does not already use (for people: not a country or demonym)."""
-    asked = {fold(w) for n in analysis.names + analysis.descriptors for w in n}
-    out = [n for n in name_phrases(text) if not {fold(w) for w in n} & asked]
-    if people:
-        out = [n for n in out if not place_key(" ".join(n))]
-    return out
-
-
 def _opens_with_asked_subject(sentence: str, a: Analysis) -> bool:
     """The sentence's opening names nothing but what the question asks about, so the article's title
     (its setting, e.g. the event) may supply the question's other names."""

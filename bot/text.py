@@ -122,12 +122,6 @@ def ordinals(text: str) -> set[str]:
     return set(re.findall(r"(?<![\w.])(\d+)(?:st|nd|rd|th)\b", _digits(text)))
 
 
-def quantities(text: str) -> set[str]:
-    """Numbers that can answer 'how many': cardinals other than a lone 'one'."""
-    spelled_one = {"1"} if re.search(r"\bone\b", text, re.I) and not re.search(r"(?<![\w.])1(?![\d.])", text) else set()
-    return numbers(text) - spelled_one
-
-
 def years(text: str) -> set[str]:
     """Four-digit years 1800-2099."""
     return set(re.findall(r"\b(?:18|19|20)\d\d\b", text))
@@ -136,18 +130,6 @@ def years(text: str) -> set[str]:
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+([A-Za-z]{3,9})\.?\b")
 _MONTH_DAY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*[:.]\d)")
 _ISO_DATE = re.compile(r"\b((?:18|19|20)\d\d)-(\d\d)-(\d\d)\b")
-_RELATIVE_DAY = re.compile(
-    r"\b(?:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year)"
-    r"|earlier this (?:week|month|year)|this (?:week|month|year))\b",
-    re.I,
-)
-_TIME = re.compile(
-    r"\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}:\d\d\b|\b(?:noon|midnight|o'clock)\b"
-    r"|\b(?:morning|afternoon|evening|night)\b",
-    re.I,
-)
-
-
 def date_keys(text: str) -> set[str]:
     """Dates mentioned, as comparable keys: 'y2019' for a year, 'm8d21' for 21 August (either order)."""
     t = normalise(text)
@@ -168,23 +150,6 @@ def date_keys(text: str) -> set[str]:
         if month and 1 <= int(m.group(2)) <= 31 and (word.lower() != "may" or word[0].isupper()):
             keys.add(f"m{month}d{int(m.group(2))}")
     return keys
-
-
-def has_date(text: str) -> bool:
-    """Mentions a date: a year, a day and month, a month, a weekday, or a relative day ('yesterday')."""
-    if date_keys(text):
-        return True
-    ws = words(text)
-    if any(w.lower() in MONTH_WORDS and w.lower() != "may" and w[0].isupper() for w in ws):
-        return True
-    if any(w.lower() in WEEKDAY_WORDS for w in ws):
-        return True
-    return bool(_RELATIVE_DAY.search(text))
-
-
-def has_time(text: str) -> bool:
-    """Mentions a time of day ('10 a.m.', '3:15 PM', 'noon')."""
-    return bool(_TIME.search(normalise(text)))
 
 
 def entities(text: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Typed reading: which entities of a candidate answer the question, and which one is the short answer.
 
-A question that asks for a kind of thing (a date, a person, a sum of money, a named telescope) is answered only
-by a sentence holding an entity of that kind that the question does not already name. The reader ranks such
-sentences first and abstains, saying what is missing, when no candidate holds one.
+A question that asks for a kind of thing (a date, a person, a sum of money, a named telescope) is answered by an
+entity of that kind that the question does not already name. For figures and dates, which NER finds reliably, the
+reader ranks sentences holding one first and abstains, saying what is missing, when no candidate holds one; for
+names the entity only gives the short answer (bot.extractive).
 """
 
 from __future__ import annotations
