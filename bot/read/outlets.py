@@ -29,13 +29,35 @@ def forms(site: str) -> set[str]:
     return {f for f in out if len(f) > 1}
 
 
+# An outlet is named *as a source* when the question attributes something to it: "according to X", "X reported",
+# "X's review", "the X article", "published by X". Elsewhere the same name is a subject ("Yahoo shareholders",
+# "the vice-president", "the nature of"), and restricting the search to that outlet would be wrong.
+_SOURCE_NOUNS = (r"(?:article|story|stories|report|piece|post|column|review|coverage|analysis|interview|editorial"
+                 r"|op-ed|feature|hands-on|demo|writer|reporter|reviewer|critic|editor|columnist|journalist"
+                 r"|correspondent|headline|investigation|video|podcast|newsletter|blog)s?")
+_REPORTING = r"(?:report|reported|reports|say|says|said|write|writes|wrote|publish|published|publishes|claim|claims|claimed)"
+
+
+def _as_source(q: str, form: str) -> bool:
+    f = rf"(?:the\s+)?{re.escape(form)}(?:'s)?"
+    return any(re.search(p, q, re.I) for p in (
+        rf"\baccording\s+to\s+{f}(?!\w)",
+        rf"(?<![\w.]){f}\s+(?:[\w-]+\s+){{0,3}}?{_SOURCE_NOUNS}\b",
+        rf"(?<![\w.]){f}\s+(?:has\s+|had\s+)?{_REPORTING}\b",
+        rf"\b(?:by|in|from|on)\s+{f}(?!\w)",
+        rf"\b{_SOURCE_NOUNS}\s+(?:in|by|from|on|at)\s+{f}(?!\w)",
+    ))
+
+
 def named_outlets(question: str, sites: Iterable[str]) -> list[str]:
-    """The stored outlets the question names (each stored name once, longest match first)."""
-    q = question.casefold().replace("’", "'")
+    """The stored outlets the question names as its source (each stored name once, longest first). The name
+    must be written as a name (capitalised), and attributed to: see `_as_source`."""
+    q = question.replace("’", "'")
     found: list[str] = []
     for site in sorted({s for s in sites if s}, key=len, reverse=True):
         for form in forms(site):
-            if re.search(rf"(?<![\w.]){re.escape(form)}(?:'s)?(?![\w])", q):
+            m = re.search(rf"(?<![\w.]){re.escape(form)}(?:'s)?(?!\w)", q, re.I)
+            if m and (m.group()[0].isupper() or m.group()[0].isdigit()) and _as_source(q, form):
                 found.append(site)
                 break
     return found

@@ -120,6 +120,15 @@ def test_outlets_are_matched_by_their_stored_names():
     assert named_outlets("What did ValleyPost report about the dam?", sites) == ["https://www.valleypost.net"]
     assert named_outlets("Who opened the pier?", sites) == []
     assert named_outlets("Was the wire cut?", sites) == []  # a word of a name is not the name
+    assert named_outlets("Who wrote the Northern Wire story on the dam?", sites) == ["Northern Wire"]
+    assert named_outlets("Which dam did Northern Wire report on?", sites) == ["Northern Wire"]
+    assert named_outlets("What did the reviewer at Salon.com praise?", sites) == ["Salon.com"]
+    # A stored outlet's name used as a subject, or as an ordinary word, is not a source.
+    subjects = ["Vice", "Nature", "Yahoo"]
+    assert named_outlets("Who ousted the vice-president?", subjects) == []
+    assert named_outlets("What is the nature of the dispute?", subjects) == []
+    assert named_outlets("How much will Yahoo shareholders receive?", subjects) == []
+    assert named_outlets("What did Nature publish about the coral?", subjects) == ["Nature"]
 
 
 GAZETTE = """Title: Pier reopens after winter storms
