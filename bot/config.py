@@ -104,6 +104,12 @@ class BotConfig(BaseModel):
         description="Bonus in the extractive ranking for a sentence holding an entity of the type the question asks "
         "for (a date for 'when', a person for 'who'); at 10 every such sentence ranks above every one without.",
     )
+    context_sentences: int = Field(
+        default=3, ge=0, le=20,
+        description="A name of the question may be in one of this many sentences before the answering one, when "
+        "that sentence names no other entity of the same type (news names its subject, then says 'the report', "
+        "'she'); 0: the name must be in the sentence or the title.",
+    )
     entity_cache_size: int = Field(
         default=20000, ge=0,
         description="Candidate sentences whose named entities (spaCy NER, for typing answers) are kept in memory.",

@@ -19,8 +19,8 @@ from bot.config import BotConfig
 from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
 from bot.question import Analysis, Kind, analyse, name_phrases
+from bot.read.analysis import NAME_LABELS, QuestionAnalyser
 from bot.read.analysis import Analysis as Parsed
-from bot.read.analysis import QuestionAnalyser
 from bot.read.entities import Entity, EntityTagger
 from bot.read.nlp import pipeline
 from bot.read.outlets import forms, outlet_words
@@ -76,6 +76,7 @@ class _Candidate:
     phrase: float = 0.0
     score: float = 0.0
     answers: list[Entity] | None = None  # entities of the expected type (offsets in `text`); None: not typed
+    competes: bool = True  # names another entity of a type the question names (or was not tagged)
 
 
 @dataclass
@@ -160,8 +161,7 @@ class ExtractiveEngine:
         # Figures and dates are found reliably by the small NER model, so a question asking for one requires a
         # sentence holding one; names it misses often (unusual names), so there typing only picks the short answer.
         typed = parsed.expected.kind in _FIGURE_KINDS
-        if parsed.expected.labels:
-            candidates = self._typed(candidates, parsed, rerank=typed)
+        candidates = self._typed(candidates, parsed, analysis.names, rerank=typed)
         chosen: list[_Candidate] = []
         reason = ""
         typed_on_topic = False
@@ -206,12 +206,24 @@ class ExtractiveEngine:
         return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
                      short=short)
 
-    def _typed(self, candidates: list[_Candidate], parsed: Parsed, rerank: bool) -> list[_Candidate]:
+    def _typed(self, candidates: list[_Candidate], parsed: Parsed, names: list[list[str]], rerank: bool
+               ) -> list[_Candidate]:
         """Find each candidate's entities of the expected type (those compared by meaning: the rest are checked
         last anyway); with `rerank`, candidates holding one rank above those that don't."""
         head = candidates[: self.config.semantic_candidates]
+        # The types of the question's names; a name the NER did not type could be of any name type.
+        typed_text = " ".join(t for t, _ in parsed.entities).casefold()
+        untyped = any(" ".join(n).casefold() not in typed_text for n in names)
+        asked = {label for _, label in parsed.entities} | (set(NAME_LABELS) if untyped else set())
         for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
-            cand.answers = answer_entities(ents, parsed.expected, parsed)
+            cand.answers = answer_entities(ents, parsed.expected, parsed) if parsed.expected.labels else None
+            # Another name of a type the question names ("Delta Cars" when it asks about "Korvan Motors"): the
+            # sentence may be about someone else, so the question's names must be in it.
+            # An entity that answers is no competitor, unless any name answers ("which award": then every name
+            # of the question's types is one).
+            answering = [] if parsed.expected.kind == "named" else cand.answers or []
+            cand.competes = any(e.label in asked and e.text.casefold() not in parsed.question.casefold()
+                                and e not in answering for e in ents)
         if not rerank:
             return candidates
         for cand in head:
@@ -335,7 +347,15 @@ class ExtractiveEngine:
     def _evidence(self, cand: _Candidate, corpus: Corpus, resolved: Resolved) -> Evidence:
         doc = corpus.docs[cand.doc_id]
         text = corpus.texts.get(cand.doc_id, "")
+        context = ""
+        n = self.config.context_sentences
+        if n and not cand.competes:
+            spans = corpus.sentences.get(cand.doc_id, [])
+            i = bisect.bisect_left(spans, (cand.start, -1))
+            if i > 0:
+                context = text[spans[max(0, i - n)][0] : spans[i - 1][1]]
         return Evidence(
+            context=context,
             text=cand.text,
             answer_part=text[cand.sentence_start : cand.end],
             title=doc.title,

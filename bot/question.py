@@ -268,9 +268,10 @@ def analyse(question: str, capitalised_in_corpus: Callable[[str], bool] | None =
         else:
             a.names.append(name)
     count_word = {str(a.count)} if a.count is not None else set()
-    # Only numbers the question writes in digits constrain the answer: a spelled one ("one economist", "two
-    # streets") mostly counts the subject, and articles count it in other words.
-    a.numbers = numbers(re.sub(r"[A-Za-z][A-Za-z-]*", " ", q)) - count_word
+    # Only numbers the question writes as figures constrain the answer: a spelled one ("one economist", "two
+    # streets") mostly counts the subject, and articles count it in other words; a word holding digits
+    # ("Harbour00", "A380") is a name, which the name check covers.
+    a.numbers = numbers(re.sub(r"[^\s]*[A-Za-z][^\s]*", " ", q)) - count_word
     a.dates = date_keys(q)
     a.numbers -= {k[1:] for k in a.dates if k.startswith("y")}
     a.numbers -= _day_numbers(a.dates)

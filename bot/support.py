@@ -57,6 +57,9 @@ class Evidence:
     document: str = ""
     leans: bool = False
     carried: Sequence[str] = field(default_factory=list)
+    # The sentences just before, when the reader found that this one names nothing that competes with the
+    # question's names: news names its subject, then says "the report", "she". Only names are read from it.
+    context: str = ""
 
 
 class Judge(Protocol):
@@ -231,7 +234,8 @@ def coverage_verdict(
                        else "")
     here = _index(scope)
     doc = _index(ev.document or scope)
-    missing = [name for name in a.names if not here.has(name, doc)]
+    around = _index(ev.context) if ev.context else None
+    missing = [name for name in a.names if not here.has(name, doc) and not (around and around.has(name, doc))]
     # A name the articles never mention is the clearer reason, so it is reported before one they mention elsewhere.
     for name in missing:
         if not doc.has(name):

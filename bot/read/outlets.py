@@ -35,7 +35,8 @@ def forms(site: str) -> set[str]:
 _SOURCE_NOUNS = (r"(?:article|story|stories|report|piece|post|column|review|coverage|analysis|interview|editorial"
                  r"|op-ed|feature|hands-on|demo|writer|reporter|reviewer|critic|editor|columnist|journalist"
                  r"|correspondent|headline|investigation|video|podcast|newsletter|blog)s?")
-_REPORTING = r"(?:report|reported|reports|say|says|said|write|writes|wrote|publish|published|publishes|claim|claims|claimed)"
+_REPORTING = (r"(?:report|reported|reports|say|says|said|write|writes|wrote|publish|published|publishes"
+              r"|claim|claims|claimed)")
 
 
 def _as_source(q: str, form: str) -> bool:

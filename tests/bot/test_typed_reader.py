@@ -111,6 +111,14 @@ def test_short_answer_is_the_entity_nearest_the_asked_words():
     assert short_answer([], sentence, ["sink"]) is None
 
 
+def test_only_numbers_written_as_figures_constrain_the_answer():
+    from bot.question import analyse
+
+    assert analyse("What did one critic call the plan?").numbers == set()
+    assert analyse("Who runs the port of Quay07?").numbers == set()  # a name holding digits
+    assert analyse("Which firm paid 40,000 euros for the mill?").numbers == {"40000"}
+
+
 def test_outlets_are_matched_by_their_stored_names():
     sites = ["The Harbour Gazette", "Salon.com", "https://www.valleypost.net", "Northern Wire"]
     assert forms("Salon.com") >= {"salon"}
