@@ -19,6 +19,40 @@ def _gate(kind: str, metric: str) -> typing.Any:
                         help=f"Exit 1 when {metric} is {words} this.")
 
 
+def _cross_validate(questions: typing.Any, deps: typing.Any, sha: str, engine: str | None, specs: list[str],
+                    folds: int) -> dict[str, typing.Any]:
+    """Evaluate every setting of the grid on the same deps (the engine reads `deps.config` live), then
+    cross-validate the choice across articles (evals.cv)."""
+    from dataclasses import asdict
+
+    from citebot.progress import Progress
+    from evals.cv import cross_validate, parse_grid
+    from evals.run import run_eval
+
+    try:
+        grid = parse_grid(specs)
+        for setting in grid:
+            for name in setting:
+                if name not in type(deps.config).model_fields:
+                    raise ValueError(f"--cv: {name!r} is not a bot setting (see `citebot settings`)")
+    except ValueError as exc:
+        fail(str(exc))
+    original = deps.config.model_dump()
+    rows = []
+    try:
+        for setting in grid:
+            for name, value in setting.items():
+                field = type(deps.config).model_fields[name]
+                setattr(deps.config, name, type(original[name])(value) if field.annotation is not str else value)
+            progress = Progress(f"cv {setting}", unit="q")
+            rows.append(run_eval(questions, deps, dataset_sha256=sha, engine=engine, progress=progress)["per_question"])
+            progress.close()
+    finally:
+        for name, value in original.items():
+            setattr(deps.config, name, value)
+    return asdict(cross_validate(questions, rows, grid, k=folds))
+
+
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL questions (see evals/data/dev_questions.jsonl).")],
     engine: Annotated[str | None, typer.Option(help="extractive, openai or llamacpp.")] = None,
@@ -34,6 +68,11 @@ def evaluate(
     min_evidence_recall_cited: Annotated[float | None, _gate("min", "evidence_recall_cited")] = None,
     max_invalid_citation_rate: Annotated[float | None, _gate("max", "invalid_citation_rate")] = None,
     max_latency_p95_ms: Annotated[float | None, _gate("max", "latency_p95_ms")] = None,
+    cv: Annotated[list[str] | None, typer.Option(
+        "--cv", help="NAME=V1,V2,...: also evaluate each value of this BotConfig setting (repeat for a grid; "
+        "list the default first) and print the out-of-fold accuracy of choosing among them, by cross-validation "
+        "across articles, beside the in-sample figure.")] = None,
+    folds: Annotated[int, typer.Option(help="Folds of articles for --cv.")] = 5,
 ) -> None:
     """Run every question through the bot and score answers and citations (ALCE-style)."""
     from citebot.progress import Progress
@@ -50,6 +89,8 @@ def evaluate(
     progress = Progress("questions", unit="q")
     report = run_eval(questions, deps, dataset_sha256=sha, engine=engine, progress=progress)
     progress.close()
+    if cv:
+        report["cv"] = _cross_validate(questions, deps, sha, engine, cv, folds)
     if calibrate:
         from evals.calibration import CALIBRATION, judge_accuracy
 
@@ -69,6 +110,12 @@ def evaluate(
     for kind, cell in (report.get("misses_by_expected_type") or {}).items():
         missed = sum(v for k, v in cell.items() if k != "questions")
         typer.echo(f"  expected {kind:12} {cell['questions']:3} questions, {missed:3} missed")
+    if cv:
+        r = report["cv"]
+        typer.echo(f"{'cv_in_sample_accuracy':28} {r['in_sample']:8.3f}   (best of {len(r['settings'])} settings "
+                   f"on every question: {r['in_sample_setting']})")
+        typer.echo(f"{'cv_out_of_fold_accuracy':28} {r['out_of_fold']:8.3f}   ({r['folds']} folds of articles; "
+                   f"chosen per fold: {r['chosen_per_fold']})")
     if calibrate:
         cal = report["judge_calibration"]
         typer.echo(f"{'judge_accuracy':28} {cal['accuracy']:8.3f}   ({cal['n']} labelled pairs)")
