@@ -161,7 +161,8 @@ class ExtractiveEngine:
         # Figures and dates are found reliably by the small NER model, so a question asking for one requires a
         # sentence holding one; names it misses often (unusual names), so there typing only picks the short answer.
         typed = parsed.expected.kind in _FIGURE_KINDS
-        candidates = self._typed(candidates, parsed, analysis.names, rerank=typed)
+        bonus = self.config.typed_weight if typed else self.config.name_typed_weight
+        candidates = self._typed(candidates, parsed, analysis.names, bonus)
         chosen: list[_Candidate] = []
         reason = ""
         typed_on_topic = False
@@ -206,10 +207,10 @@ class ExtractiveEngine:
         return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
                      short=short)
 
-    def _typed(self, candidates: list[_Candidate], parsed: Parsed, names: list[list[str]], rerank: bool
+    def _typed(self, candidates: list[_Candidate], parsed: Parsed, names: list[list[str]], bonus: float
                ) -> list[_Candidate]:
         """Find each candidate's entities of the expected type (those compared by meaning: the rest are checked
-        last anyway); with `rerank`, candidates holding one rank above those that don't."""
+        last anyway); those holding one get `bonus` added to their score."""
         head = candidates[: self.config.semantic_candidates]
         # The types of the question's names; a name the NER did not type could be of any name type.
         typed_text = " ".join(t for t, _ in parsed.entities).casefold()
@@ -224,10 +225,10 @@ class ExtractiveEngine:
             answering = [] if parsed.expected.kind == "named" else cand.answers or []
             cand.competes = any(e.label in asked and e.text.casefold() not in parsed.question.casefold()
                                 and e not in answering for e in ents)
-        if not rerank:
+        if not bonus:
             return candidates
         for cand in head:
-            cand.score += self.config.typed_weight * bool(cand.answers)
+            cand.score += bonus * bool(cand.answers)
         head.sort(key=lambda c: -c.score)
         return head + candidates[self.config.semantic_candidates :]
 
