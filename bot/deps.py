@@ -10,8 +10,8 @@ from typing import Protocol
 from bot.config import BotConfig
 from bot.draft import Draft
 from bot.followup import Resolved
+from bot.judge.support import Judge
 from bot.retrieve import Corpus, HybridRetriever, Passage
-from bot.support import Judge
 from vectorstore.embeddings import Embedder
 from vectorstore.store import Store
 

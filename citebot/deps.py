@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps, Engine
-from bot.extractive import ExtractiveEngine
+from bot.judge.support import Judge, LexicalJudge, NLIJudge
+from bot.read.extractive import ExtractiveEngine
+from bot.read.similarity import WordSimilarity
 from bot.retrieve import HybridRetriever
-from bot.similarity import WordSimilarity
-from bot.support import Judge, LexicalJudge, NLIJudge
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
 from vectorstore.onnx_encoder import OnnxEmbedder
@@ -77,7 +77,7 @@ def _generative_engines(settings: Settings, judge: Judge, chat_model: Any) -> di
     """The LLM engines that the settings make available."""
     out: dict[str, Any] = {}
     try:
-        from bot.generative import GenerativeEngine, make_chat_model, make_llamacpp_model
+        from bot.generate.generative import GenerativeEngine, make_chat_model, make_llamacpp_model
     except ImportError:  # the generative engine is optional at import time
         return out
     cfg = settings.bot

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.support import Judge, LexicalJudge
+from bot.judge.support import Judge, LexicalJudge
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
 

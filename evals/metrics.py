@@ -1,4 +1,4 @@
-"""ALCE-style metrics. Support is always decided by bot.support, the judge the bot itself uses at runtime.
+"""ALCE-style metrics. Support is always decided by bot.judge.support, the judge the bot itself uses at runtime.
 
 A citation's "passage" here is its quote: the verbatim span the user is shown as evidence.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.generate.verify import split_sentences
+from bot.judge.support import Judge, LexicalJudge
 from bot.models import Answer
-from bot.support import Judge, LexicalJudge
-from bot.verify import split_sentences
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’–—…]")
 

@@ -3,7 +3,7 @@
 A question that asks for a kind of thing (a date, a person, a sum of money, a named telescope) is answered by an
 entity of that kind that the question does not already name. For figures and dates, which NER finds reliably, the
 reader ranks sentences holding one first and abstains, saying what is missing, when no candidate holds one; for
-names the entity only gives the short answer (bot.extractive).
+names the entity only gives the short answer (bot.read.extractive).
 """
 
 from __future__ import annotations

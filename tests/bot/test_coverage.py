@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.extractive import leans_on_previous
+from bot.judge.support import Evidence, LexicalJudge, NameIndex
 from bot.question import analyse
-from bot.support import Evidence, LexicalJudge, NameIndex
+from bot.read.extractive import leans_on_previous
 
 JUDGE = LexicalJudge()
 

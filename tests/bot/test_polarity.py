@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.polarity import denies_answer, question_predicates
+from bot.judge.polarity import denies_answer, question_predicates
+from bot.judge.support import Evidence, LexicalJudge
 from bot.question import analyse
-from bot.support import Evidence, LexicalJudge
 
 
 def covers(question: str, text: str) -> bool:

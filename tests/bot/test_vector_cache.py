@@ -8,8 +8,8 @@ import threading
 import numpy as np
 from helpers import HashEmbedder
 
-from bot.similarity import WordSimilarity
-from bot.vectors import VectorCache
+from bot.read.similarity import WordSimilarity
+from bot.read.vectors import VectorCache
 
 
 def test_a_batch_larger_than_the_cache_still_gets_every_vector_and_the_cache_stays_bounded():

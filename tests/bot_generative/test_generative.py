@@ -8,10 +8,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.answer import answer, stream
+from bot.generate.prompt import ANSWER_PROMPT, format_passages
+from bot.judge.support import entails
 from bot.lc import CitebotRetriever
 from bot.models import AnswerEvent, Message, QuestionError, TokenEvent
-from bot.prompt import ANSWER_PROMPT, format_passages
-from bot.support import entails
 
 Q = "When did Vladimir Putin return to the Kremlin?"
 

@@ -12,9 +12,9 @@ import pytest
 from helpers import free_port, wait_for
 
 from bot.answer import stream
+from bot.generate.verify import split_sentences
+from bot.judge.support import entails
 from bot.models import AnswerEvent, StatusEvent
-from bot.support import entails
-from bot.verify import split_sentences
 from citebot.deps import build_deps
 from citebot.settings import Settings
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.draft import Claim, MetaSpan, Span
+from bot.judge.support import Judge
 from bot.retrieve import Corpus, Passage
-from bot.support import Judge
 from bot.text import content_terms, marker_numbers, strip_markers
 from vectorstore.sentences import sentence_spans
 

@@ -14,22 +14,22 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bot.aliases import fold
 from bot.config import BotConfig
 from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
+from bot.judge.aliases import fold
+from bot.judge.support import Evidence, Judge, LexicalJudge, NameIndex, Verdict
 from bot.question import Analysis, Kind, analyse, name_phrases
 from bot.read.analysis import NAME_LABELS, QuestionAnalyser
 from bot.read.analysis import Analysis as Parsed
 from bot.read.entities import Entity, EntityTagger
 from bot.read.nlp import pipeline
 from bot.read.outlets import forms, outlet_words
+from bot.read.similarity import WordSimilarity
 from bot.read.typed import answer_entities, missing_reason, short_answer
+from bot.read.vectors import VectorCache
 from bot.retrieve import Corpus, Passage
-from bot.similarity import WordSimilarity
-from bot.support import Evidence, Judge, LexicalJudge, NameIndex, Verdict
 from bot.text import STOPWORDS, content_terms, stem, words
-from bot.vectors import VectorCache
 from vectorstore.articletext import parse_byline
 from vectorstore.embeddings import Embedder
 from vectorstore.store import Document

@@ -14,12 +14,12 @@ from pydantic import SecretStr
 from bot.config import BotConfig
 from bot.draft import Claim, Draft
 from bot.followup import Resolved, resolve
+from bot.generate.prompt import ANSWER_PROMPT, CONDENSE_PROMPT, INSUFFICIENT, format_history, format_passages
+from bot.generate.verify import Sentence, split_sentences, verify
+from bot.judge.support import Judge
 from bot.models import EngineError, Message
-from bot.prompt import ANSWER_PROMPT, CONDENSE_PROMPT, INSUFFICIENT, format_history, format_passages
 from bot.retrieve import Corpus, Passage
-from bot.support import Judge
 from bot.text import entities
-from bot.verify import Sentence, split_sentences, verify
 
 
 def make_chat_model(cfg: BotConfig) -> Any:
@@ -45,7 +45,7 @@ def make_chat_model(cfg: BotConfig) -> Any:
 
 def make_llamacpp_model(cfg: BotConfig) -> Any:
     """An in-process llama.cpp chat model for a local GGUF file (the `local` extra)."""
-    from bot.llamacpp import LlamaCppChat
+    from bot.generate.llamacpp import LlamaCppChat
 
     return LlamaCppChat.load(cfg.llamacpp_model_path or "", max_tokens=cfg.llm_max_tokens)
 

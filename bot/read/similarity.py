@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from bot.vectors import VectorCache
+from bot.read.vectors import VectorCache
 from vectorstore.embeddings import Embedder
 
 

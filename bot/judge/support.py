@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from bot.aliases import acronym, city_keys_in, fold, names_a_country, place_key, place_keys_in
 from bot.config import BotConfig
-from bot.polarity import NEGATION_SCOPE, denies_answer
+from bot.judge.aliases import acronym, city_keys_in, fold, names_a_country, place_key, place_keys_in
+from bot.judge.polarity import NEGATION_SCOPE, denies_answer
 from bot.question import Analysis, common_word, is_instruction, name_phrases
 from bot.text import (
     STOPWORDS,

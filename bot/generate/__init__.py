@@ -1,0 +1,1 @@
+"""The LLM engines: the prompt, the OpenAI-compatible and llama.cpp engines, and citation verification."""
