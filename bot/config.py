@@ -104,11 +104,6 @@ class BotConfig(BaseModel):
         description="Bonus in the extractive ranking for a sentence holding an entity of the type the question asks "
         "for (a date for 'when', a person for 'who'); at 10 every such sentence ranks above every one without.",
     )
-    name_typed_weight: float = Field(
-        default=0.0, ge=0,
-        description="The same bonus for a sentence holding a name of the type asked for (a person for 'who', any name "
-        "for 'which company'); never required, since the small NER model misses unusual names.",
-    )
     context_sentences: int = Field(
         default=3, ge=0, le=20,
         description="A name of the question may be in one of this many sentences before the answering one, when "
