@@ -22,7 +22,7 @@ def _run(args, cfg, stdin=None, extra_env=None):
 
 def test_ask_json_has_the_documented_shape(seeded_store_factory):
     cfg = seeded_store_factory()
-    out = _run(["ask", "--json", "In which year was Hassan Rouhani elected?"], cfg)
+    out = _run(["ask", "--json", "When did Hassan Rouhani win the presidency?"], cfg)
     assert out.returncode == 0, out.stderr
     ans = json.loads(out.stdout)
     assert set(ans) == {"question", "answer", "abstained", "citations", "short_answer", "engine",
@@ -54,10 +54,10 @@ def test_ask_jsonl_answers_in_order_and_echoes_ids(seeded_store_factory):
     cfg = seeded_store_factory()
     lines = [
         {"id": "a", "question": "Which Iranian president is going to visit Moscow to sign the pact?"},
-        {"id": 7, "question": "When exactly is that visit?", "history": [
+        {"id": 7, "question": "On what date does that visit take place?", "history": [
             {"role": "user", "content": "Which Iranian president is going to visit Moscow to sign the pact?"},
             {"role": "assistant", "content": "Masoud Pezeshkian is set to visit Moscow to sign the agreement."}]},
-        {"question": "What is the capital of Australia?"},
+        {"question": "What is the capital of Peru?"},
         {"id": "bad", "question": ""},
     ]
     stdin = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"

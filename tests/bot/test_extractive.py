@@ -29,7 +29,7 @@ def assert_verbatim(ans, deps) -> None:
 
 
 def test_every_sentence_carries_a_citation(seeded_deps):
-    ans = answer("Which think tank did Seyed Emamian co-found?", [], seeded_deps)
+    ans = answer("Which think tank was co-founded by Seyed Emamian?", [], seeded_deps)
     assert ans.citations
     for c in ans.citations:
         assert c.quote in ans.answer  # extractive claims are the quoted sentences themselves
@@ -39,8 +39,8 @@ def test_every_sentence_carries_a_citation(seeded_deps):
     "question",
     [
         "What is the population of Iran in millions?",  # 'large population' is mentioned, no number
-        "How many troops did Iran send to Ukraine in 2024?",
-        "What is the capital of Australia?",
+        "How many soldiers did Iran deploy to Ukraine in 2023?",
+        "What is the capital of Peru?",
         "When did Iran send ballistic missiles to Russia?",  # the article denies it and gives no date
         "When was the Strengthening Ties article published?",  # that article carries no date
     ],
@@ -65,7 +65,7 @@ def test_article_metadata_questions_cite_the_metadata_honestly(seeded_deps):
 
 
 def test_stream_yields_status_tokens_then_answer(seeded_deps):
-    events = list(stream("When did Vladimir Putin return to the Kremlin?", [], seeded_deps))
+    events = list(stream("In what year did Putin come back to the Kremlin?", [], seeded_deps))
     assert isinstance(events[-1], AnswerEvent)
     assert any(isinstance(e, TokenEvent) for e in events)
     assert any(isinstance(e, StatusEvent) and e.stage == "retrieved" for e in events)
@@ -79,7 +79,7 @@ def test_follow_up_answer_uses_history(seeded_deps):
         Message(role="user", content="Which Iranian president is going to visit Moscow to sign the pact?"),
         Message(role="assistant", content="Masoud Pezeshkian is set to visit Moscow to sign the agreement."),
     ]
-    ans = answer("When exactly is that visit?", history, seeded_deps)
+    ans = answer("On what date does that visit take place?", history, seeded_deps)
     assert "January 17" in ans.answer
 
 

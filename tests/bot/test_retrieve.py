@@ -96,5 +96,5 @@ def test_retriever_follows_the_store(tiny_store, hash_embedder):
 
 
 def test_langchain_style_real_model_ranks_the_gold_passage_first(seeded_deps):
-    passages = seeded_deps.retriever.search("Which think tank did Seyed Emamian co-found?")
+    passages = seeded_deps.retriever.search("Which think tank was co-founded by Seyed Emamian?")
     assert "Governance and Policy think tank" in passages[0].chunk.text
