@@ -57,6 +57,7 @@ _BAR = re.compile(r"\s*\|\s*")
 _AVATAR = re.compile(r"^(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,3})\s+avatar$", re.I)
 _BARE_BY = re.compile(r"^by:?$", re.I)
 _ELLIPSIS = ("…", "...")
+_LEDE_PARAGRAPHS = 3  # title, byline or dateline, and the lede
 
 
 @dataclass
@@ -109,7 +110,8 @@ def clean_text(text: str) -> Cleaned:
     """Drop widgets, avatar lines, bare bylines, teasers and repeated paragraphs."""
     pars = [p for p in (normalise_paragraph(p) for p in _BLANK.split(text.replace("\r\n", "\n"))) if p]
     out = Cleaned(paragraphs=[])
-    seen: set[str] = set()
+    seen: set[str] = set()  # bylines rebuilt from an avatar
+    lede: set[str] = set()  # the opening paragraphs, whose verbatim repeats are boilerplate
     for i, par in enumerate(pars):
         avatar = _AVATAR.match(par)
         if avatar:
@@ -120,17 +122,21 @@ def clean_text(text: str) -> Cleaned:
             out.removed.append(par)
             # The byline's name was rendered as an avatar; rebuild "By Name" so it stays citable.
             name = out.avatar_names[-1] if out.avatar_names else _next_avatar(pars[i + 1 : i + 3])
-            if name and f"By {name}" not in seen:
+            if name and f"By {name}" not in seen and f"By {name}" not in lede:
                 seen.add(f"By {name}")
                 out.paragraphs.append(f"By {name}")
             continue
         if is_boilerplate(par):
             out.removed.append(par)
             continue
-        if par in seen or _is_truncated_copy(par, pars[i + 1 :]):
-            # A repeated title or lede: the first full copy stays, so no sentence is lost.
+        if par in lede or _is_truncated_copy(par, pars[i + 1 :]):
+            # A repeated title or lede: the first full copy stays, so no sentence is lost. Only the page's opening
+            # paragraphs count: structured articles (recipes, schedules, results) repeat their labels further down,
+            # and those repeats are the article.
             out.removed.append(par)
             continue
+        if len(out.paragraphs) < _LEDE_PARAGRAPHS:
+            lede.add(par)
         seen.add(par)
         out.paragraphs.append(par)
     return out

@@ -36,11 +36,8 @@ class IngestConfig(BaseModel):
     )
     html_comments: bool = Field(
         default=True,
-        description="Keep the reader comments that trafilatura finds on HTML pages, after the article text.",
-    )
-    html_summary: bool = Field(
-        default=True,
-        description="Add an HTML page's description meta tag after its text when the body lacks that wording.",
+        description="Also keep the reader comments that trafilatura finds on HTML pages, after the article text. "
+        "Off by default: comments are not the article, and readers and extraction benchmarks treat them apart.",
     )
     upload_dir: Path | None = Field(
         default=None,

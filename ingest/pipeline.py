@@ -23,7 +23,9 @@ from vectorstore.store import Chunk, Document, Store
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
 # 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
-PIPELINE_VERSION = "3"  # 3: documents carry their outlet (site) and canonical URL
+# 3: documents carry their outlet (site) and canonical URL.
+# 4: an HTML page's description meta is no longer added to its text; only the opening paragraphs' repeats go.
+PIPELINE_VERSION = "4"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -132,7 +134,7 @@ def input_key(loaded: Loaded, config: IngestConfig) -> str:
 
 
 def _html_options(config: IngestConfig) -> str:
-    return f"comments={config.html_comments},summary={config.html_summary}"
+    return f"comments={config.html_comments}"
 
 
 def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
@@ -140,7 +142,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     source = source_of(loaded.path, root)
     declared = dict(loaded.declared)
     if loaded.kind == "html":
-        page = extract_html(loaded.text, comments=config.html_comments, summary=config.html_summary)
+        page = extract_html(loaded.text, comments=config.html_comments)
         if page is None:
             raise LoadError("HTML page has no extractable article text")
         declared = {**page.meta, **declared}
