@@ -35,7 +35,7 @@ class IngestConfig(BaseModel):
         default=SEEDS_DIR, description="Folder that `citebot ingest` (no paths) and `serve --ingest-if-empty` use."
     )
     html_comments: bool = Field(
-        default=True,
+        default=False,
         description="Also keep the reader comments that trafilatura finds on HTML pages, after the article text. "
         "Off by default: comments are not the article, and readers and extraction benchmarks treat them apart.",
     )
