@@ -30,6 +30,7 @@ from bot.models import (
     first_error,
 )
 from bot.question import is_instruction
+from bot.read.nlp import pipeline
 from bot.read.outlets import named_outlets
 from bot.retrieve import Corpus, Filters
 from vectorstore.sentences import sentence_spans
@@ -97,7 +98,8 @@ def stream(
         yield AnswerEvent(answer=build_answer(q, draft, deps.retriever.corpus, name, Timings()))
         return
     condense = getattr(eng, "condense", None)
-    resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(q, msgs)
+    resolved: Resolved = condense(q, msgs) if condense and msgs else resolve(
+        q, msgs, pipeline(deps.config.spacy_model) if msgs else None)
     if resolved.query != q:
         yield StatusEvent(stage="resolved", detail=resolved.query)
     corpus = deps.retriever.corpus
@@ -177,6 +179,7 @@ def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timin
                         n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
                         chunk_id=span.chunk_id, start=span.start, end=span.end,
                         quote=corpus.texts[span.doc_id][span.start : span.end], site=doc.site, url=doc.url,
+                        page=doc.page_at(span.start),
                     ))
             marks.append(f"[{numbers[key]}]")
         flag = "" if claim.supported else " (unverified)"

@@ -5,14 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.models import Message
+from bot.read.nlp import pipeline
 from bot.text import content_terms, entities, strip_markers, words
 
-_ANAPHORA = frozenset(
-    "he she him her his hers it its they them their theirs this that these those there then such the former "
-    "latter".split()
-)
+# Words that point back at something named earlier, when the parse says they are used as pointers: "there" as an
+# adverb ("What happened there?"), not the expletive of "Is there a curfew?"; "that" as a demonstrative, not the
+# conjunction or relative pronoun; "former"/"latter" as nouns ("the latter"), not "the former president".
+_PERSONAL = frozenset("he she him her his hers it its they them their theirs".split())
+_DEMONSTRATIVE = frozenset("this that these those".split())
+_PLACE_TIME = frozenset({"there", "then"})
+_BACK_NOUNS = frozenset({"former", "latter"})
+# Words dropped from the previous question when it is carried into the query.
+_ANAPHORA = _PERSONAL | _DEMONSTRATIVE | _PLACE_TIME | _BACK_NOUNS
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also|and what about|what of|same for)\b", re.I)
 
 
@@ -44,20 +51,31 @@ def _names(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def needs_history(question: str) -> bool:
-    """Pronouns, demonstratives, ellipsis, or too few words of its own to stand alone."""
-    toks = [w.lower() for w in words(question)]
-    if any(t in _ANAPHORA for t in toks if t != "the"):
+def _points_back(tok: Any) -> bool:
+    low = tok.lower_
+    if low in _PERSONAL:
+        return tok.tag_ in ("PRP", "PRP$") and tok.dep_ != "expl"
+    if low in _DEMONSTRATIVE:
+        return tok.tag_ == "DT"
+    if low in _PLACE_TIME:
+        return tok.tag_ == "RB"
+    return low in _BACK_NOUNS and tok.dep_ != "amod"
+
+
+def needs_history(question: str, nlp: Any = None) -> bool:
+    """Pronouns and demonstratives used as pointers (by the parse), ellipsis, or too few words to stand alone."""
+    doc = (nlp or pipeline())(question)
+    if any(_points_back(t) for t in doc):
         return True
     if _ELLIPSIS.match(question):
         return True
     return len(content_terms(question)) <= 1 and not entities(question)
 
 
-def resolve(question: str, history: Sequence[Message]) -> Resolved:
+def resolve(question: str, history: Sequence[Message], nlp: Any = None) -> Resolved:
     """Carry the previous turn's names and key words into a question that leans on it."""
     own = entities(question)
-    if not history or not needs_history(question):
+    if not history or not needs_history(question, nlp):
         return Resolved(question, question, own_entities=own)
     last_user = next((m.content for m in reversed(history) if m.role == "user"), "")
     last_bot = next((strip_markers(m.content) for m in reversed(history) if m.role == "assistant"), "")

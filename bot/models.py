@@ -26,13 +26,13 @@ class Message(BaseModel):
 class Citation(BaseModel):
     """A numbered piece of evidence. `kind="text"`: a verbatim span, `quote == clean_text[start:end]`.
 
-    `kind="metadata"`: a field of the page's metadata (author, published date); it is not article text,
+    `kind="metadata"`: a field of the page's metadata (author, published date, outlet); it is not article text,
     so it has no offsets and `quote` is the field's value.
     """
 
     n: int = Field(description="The number used in the answer's [n] markers.")
     kind: Literal["text", "metadata"] = Field(default="text", description="Article text, or page metadata.")
-    field: Literal["author", "published"] | None = Field(
+    field: Literal["author", "published", "site"] | None = Field(
         default=None, description="For kind=metadata: which metadata field is cited."
     )
     doc_id: str
@@ -44,11 +44,12 @@ class Citation(BaseModel):
     quote: str
     site: str | None = Field(default=None, description="The outlet of the cited document (its site name or host).")
     url: str | None = Field(default=None, description="The cited page's canonical address, when known.")
+    page: int | None = Field(default=None, description="For a PDF: the page the quote starts on (1-based).")
 
     def evidence(self) -> str:
         """What the citation asserts, as text a support judge can read."""
         if self.kind == "metadata":
-            label = "is by" if self.field == "author" else "was published on"
+            label = {"author": "is by", "published": "was published on", "site": "was published by"}[self.field or ""]
             return f"“{self.title}” {label} {self.quote}."
         return self.quote
 

@@ -24,6 +24,7 @@ from bot.text import (
     words,
 )
 
+# The coarse kind of answer the judge's checks read; the reader sets it from spaCy's parse (bot.read.analysis).
 Kind = Literal["date", "time", "number", "person", "place", "named", "any"]
 MetaField = Literal["author", "published"]
 
@@ -33,44 +34,6 @@ _AUX = frozenset(
 )
 _WH = frozenset("who whom whose what which when where why how".split())
 _PREPS = frozenset("of in on at by for from to with about after before during into over under since".split())
-_ARTICLE_NOUNS = r"(?:article|story|piece|report|post|column|op-ed|feature|item|coverage)"
-_META_AUTHOR = re.compile(
-    rf"\bwho (?:wrote|authored|penned|reported|filed|bylined)\b[^?]*\b{_ARTICLE_NOUNS}\b"
-    rf"|\b(?:author|writer|reporter)s? of\b[^?]*\b{_ARTICLE_NOUNS}\b"
-    rf"|\bwho (?:is|was) the (?:author|writer|reporter)\b|\bwritten by whom\b|\bwhose byline\b",
-    re.I,
-)
-_META_DATE = re.compile(
-    rf"\b(?:when|what date|which date|what day|on what day|on which day|on what date|on which date)\b[^?]*"
-    rf"\b(?:publish|published|posted|dated|written|released|put out)\b"
-    rf"|\b(?:publication|publishing) date\b|\bdate of (?:the )?{_ARTICLE_NOUNS}\b",
-    re.I,
-)
-_ARTICLE_REF = re.compile(rf"\b{_ARTICLE_NOUNS}\b", re.I)
-_TIME_Q = re.compile(r"\b(?:what|which) time\b|\bat what hour\b|\bwhat time of day\b", re.I)
-_DATE_Q = re.compile(
-    r"^\s*(?:\w+\s+){0,2}?(?:when|since when|until when|by when)\b"
-    r"|\b(?:what|which) (?:year|date|day|month|decade|century)\b",
-    re.I,
-)
-_NUMBER_Q = re.compile(
-    r"\bhow (?:many|much|long|old|far|big|large|high|tall|wide|deep|heavy|often|fast)\b"
-    r"|\bwhat (?:is|was|are|were) the (?:number|population|amount|percentage|share|size|value|cost|price|total"
-    r"|figure|count|rate|record number|length|height|area|budget)\b"
-    r"|\b(?:what|which) (?:percentage|proportion|number|amount|share|fraction)\b",
-    re.I,
-)
-_PERSON_Q = re.compile(r"^\s*(?:\w+\s+){0,2}?(?:who|whom|whose)\b", re.I)
-_PLACE_Q = re.compile(
-    r"^\s*(?:\w+\s+){0,2}?where\b|\b(?:which|what) (?:city|cities|country|countries|place|capital|town|region"
-    r"|state|province|district|continent|neighbourhood|neighborhood|village|location)\b",
-    re.I,
-)
-_NAMED_Q = re.compile(
-    r"\bwhat (?:is|was|are|were) (?:it|they|this|that|the [\w\s'-]{1,40}?) (?:called|named|dubbed|known as)\b"
-    r"|\bwhat (?:is|was) the name of\b|\bwhat name\b",
-    re.I,
-)
 # A sentence that addresses an assistant or a model is an instruction planted in the text, never a fact.
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|these|those|of)\s+){0,3}"
@@ -106,7 +69,6 @@ class Analysis:
     counted: bool = False  # the target is what "how many" counts ("how many comets")
     role: list[str] = field(default_factory=list)  # "who is the chief scientist of X": the role's stems
     terms: list[str] = field(default_factory=list)  # content stems, framing words dropped
-    about_article: bool = False
 
     @property
     def has_anchors(self) -> bool:
@@ -149,11 +111,12 @@ def unshout(text: str) -> str:
     return _CAPS_RUN.sub(fix, text)
 
 
-def name_phrases(text: str, capitalised_in_corpus: Callable[[str], bool] | None = None) -> list[list[str]]:
-    """Runs of capitalised words (names, acronyms), skipping a sentence-opening everyday word.
+def name_phrases(text: str, is_name: Callable[[str], bool] | None = None) -> list[list[str]]:
+    """Runs of capitalised words (names, acronyms), skipping a sentence-opening everyday word unless `is_name`
+    says it is one.
 
-    'Overall, which ...' and 'Roughly how many ...' do not name anything; 'Apple' opening a question does
-    when the articles write it capitalised.
+    'Overall, which ...' and 'Roughly how many ...' do not name anything; 'Apple' opening a question does when
+    the tagger reads it as a name there.
     """
     out: list[list[str]] = []
     run: list[str] = []
@@ -170,7 +133,7 @@ def name_phrases(text: str, capitalised_in_corpus: Callable[[str], bool] | None 
             if name_like and (lw in STOPWORDS or lw in _WH or lw in _AUX or lw == "i"):
                 name_like = False
             if name_like and is_opener and common_word(lw):
-                name_like = bool(capitalised_in_corpus and capitalised_in_corpus(w))
+                name_like = bool(is_name and is_name(w))
             is_opener = False
             if name_like:
                 run.append(w)
@@ -233,27 +196,10 @@ def _wh_phrase(question: str) -> tuple[list[str], int | None, bool]:
     return [], None, False
 
 
-def analyse(question: str, capitalised_in_corpus: Callable[[str], bool] | None = None) -> Analysis:
+def analyse(question: str, is_name: Callable[[str], bool] | None = None) -> Analysis:
     """Analyse a question: answer kind, subject names, required numbers and dates, the asked-for thing."""
     q = normalise(question)
     a = Analysis(question=question)
-    if _META_AUTHOR.search(q):
-        a.meta = "author"
-    elif _META_DATE.search(q) and _ARTICLE_REF.search(q):
-        a.meta = "published"
-    a.about_article = bool(_ARTICLE_REF.search(q))
-    if _TIME_Q.search(q):
-        a.kind = "time"
-    elif _DATE_Q.search(q):
-        a.kind = "date"
-    elif _NUMBER_Q.search(q):
-        a.kind = "number"
-    elif _PERSON_Q.search(q):
-        a.kind = "person"
-    elif _PLACE_Q.search(q):
-        a.kind = "place"
-    elif _NAMED_Q.search(q):
-        a.kind = "named"
     phrase, a.count, a.counted = _wh_phrase(q)
     a.target_words = [w for w in phrase if w.lower() not in STOPWORDS and not _is_capitalised(w)]
     a.target = [stem(w) for w in a.target_words]
@@ -262,7 +208,7 @@ def analyse(question: str, capitalised_in_corpus: Callable[[str], bool] | None =
     # In "which US agency", "US" describes the answer, which need not repeat it; "how many" counts things
     # named in full, so there every name is a subject.
     descriptor_words = set() if a.counted else {w for w in phrase if _is_capitalised(w)}
-    for name in name_phrases(q, capitalised_in_corpus):
+    for name in name_phrases(q, is_name):
         if set(name) <= descriptor_words:
             a.descriptors.append(name)
         else:

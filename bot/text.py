@@ -24,15 +24,15 @@ STOPWORDS = frozenset(
     my myself no nor not of off on once only or other our ours ourselves out over own same she should so some
     such than that the their theirs them themselves then there these they this those through to too under until
     up very was we were what when where which while who whom whose why will with would you your yours yourself
-    yourselves s t don didn doesn isn wasn weren won wouldn shouldn couldn hasn haven hadn ve ll re d m o y
-    one ones many much tell exactly please according said says say may might must shall also yet still even
+    yourselves s t didn doesn isn wasn weren wouldn shouldn couldn hasn haven hadn ve ll re d m o y
+    one ones many much tell please according said says say may might must shall also yet still even
     """.split()
 )
 # Words that frame a question or answer, and light verbs, which carry no claim of their own.
 FRAME_WORDS = frozenset(
     """article story piece text report author wrote written write writer published publish date dated
     byline mention mentioned mentions describe described state stated happen happened name named
-    kind sort type thing things recently currently according
+    kind sort type thing things according
     help helped helps make makes made get gets got take takes took give gives gave go goes went come comes came
     put puts""".split()
 )

@@ -66,6 +66,7 @@ def evaluate(
     min_citation_precision: Annotated[float | None, _gate("min", "citation_precision")] = None,
     min_evidence_recall_retrieved: Annotated[float | None, _gate("min", "evidence_recall_retrieved")] = None,
     min_evidence_recall_cited: Annotated[float | None, _gate("min", "evidence_recall_cited")] = None,
+    min_short_answer_rate: Annotated[float | None, _gate("min", "short_answer_rate")] = None,
     max_invalid_citation_rate: Annotated[float | None, _gate("max", "invalid_citation_rate")] = None,
     max_latency_p95_ms: Annotated[float | None, _gate("max", "latency_p95_ms")] = None,
     cv: Annotated[list[str] | None, typer.Option(
@@ -123,7 +124,7 @@ def evaluate(
         "answer_accuracy": (min_answer_accuracy, 1), "abstention_accuracy": (min_abstention_accuracy, 1),
         "citation_recall": (min_citation_recall, 1), "citation_precision": (min_citation_precision, 1),
         "evidence_recall_retrieved": (min_evidence_recall_retrieved, 1),
-        "evidence_recall_cited": (min_evidence_recall_cited, 1),
+        "evidence_recall_cited": (min_evidence_recall_cited, 1), "short_answer_rate": (min_short_answer_rate, 1),
         "invalid_citation_rate": (max_invalid_citation_rate, -1), "latency_p95_ms": (max_latency_p95_ms, -1),
     }
     failed = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps, Engine
@@ -21,18 +22,22 @@ if TYPE_CHECKING:
 
 def build_judge(settings: Settings, embedder: Embedder | None = None) -> Judge:
     """The configured support judge; with an embedder, the lexical judge also matches words by meaning."""
-    if settings.judge == "nli":
-        if not settings.nli_model_path:
-            raise ValueError("CITEBOT_JUDGE=nli needs CITEBOT_NLI_MODEL_PATH (a local cross-encoder folder)")
-        return NLIJudge(settings.nli_model_path, threshold=settings.nli_threshold)
     similarity = WordSimilarity(embedder) if embedder is not None else None
-    return LexicalJudge(
+    lexical = LexicalJudge(
         threshold=settings.coverage_threshold,
         similarity=similarity,
         target_threshold=settings.target_similarity,
         synonym_similarity=settings.synonym_similarity,
         negation_scope=settings.negation_scope,
     )
+    if settings.judge == "nli":
+        if not settings.nli_model_path:
+            raise ValueError("CITEBOT_JUDGE=nli needs CITEBOT_NLI_MODEL_PATH (a local cross-encoder folder)")
+        if not Path(settings.nli_model_path).is_dir():
+            raise ValueError(f"CITEBOT_NLI_MODEL_PATH={settings.nli_model_path} is not a folder; point it at a "
+                             "local cross-encoder (nothing is downloaded at run time)")
+        return NLIJudge(settings.nli_model_path, threshold=settings.nli_threshold, coverage=lexical)
+    return lexical
 
 
 def _similarity(judge: Judge) -> WordSimilarity | None:

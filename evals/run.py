@@ -29,7 +29,7 @@ MISS_CLASSES = {"false_abstention": "false_abstention", "wrong_sentence": "wrong
                 "answered_when_it_should_have_abstained": "missed_abstention"}
 METRICS = ("answer_accuracy", "abstention_accuracy", "false_abstentions", "missed_abstentions", "citation_recall",
            "citation_precision", "evidence_recall_retrieved", "evidence_recall_cited", "invalid_citation_rate",
-           "latency_p50_ms", "latency_p95_ms")
+           "short_answer_rate", "latency_p50_ms", "latency_p95_ms")
 
 
 def _ask(q: EvalQuestion, deps: Deps, engine: str | None) -> tuple[Answer, list[str], float]:
@@ -89,8 +89,21 @@ def evaluate_one(q: EvalQuestion, deps: Deps, engine: str | None = None, analyse
     }
     row["failure"] = _bucket(row, q)
     # What the question asks for (bot.read.analysis), so misses can be read by the kind of answer expected.
-    row["expected_type"] = analyser.analyse(q.question).expected.kind if analyser is not None else None
+    expected = analyser.analyse(q.question).expected if analyser is not None else None
+    row["expected_type"] = expected.kind if expected is not None else None
+    # For an answered question that asks for an entity: is there a short answer, inside the quote it cites?
+    row["short_answer_inside"] = (_short_inside(ans) if expected is not None and expected.typed
+                                  and not ans.abstained else None)
     return row
+
+
+def _short_inside(ans: Answer) -> bool:
+    s = ans.short_answer
+    if s is None:
+        return False
+    cited = next((c for c in ans.citations if c.n == s.citation), None)
+    return bool(cited and cited.start is not None and cited.end is not None
+                and cited.start <= s.start and s.end <= cited.end and s.text in cited.quote)
 
 
 def _valid(c: Citation, retrieved: list[str], corpus: Corpus) -> bool:
@@ -140,6 +153,7 @@ def aggregate(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, dict[str, 
         "evidence_recall_cited": mean_metric([r["evidence_cited"] for r in rows], seed),
         "invalid_citation_rate": ratio_metric([len(r["invalid_citations"]) for r in rows],
                                               [len(r["citations"]) for r in rows], seed),
+        "short_answer_rate": mean_metric([r.get("short_answer_inside") for r in rows], seed),
         "latency_p50_ms": latency_metric(lat, 50, seed),
         "latency_p95_ms": latency_metric(lat, 95, seed),
     }

@@ -76,6 +76,17 @@ class Document:
     tier: int = 2
     site: str | None = None  # the outlet (a page's site name or host, or as declared)
     url: str | None = None  # the page's canonical address
+    pages: str = ""  # a PDF's page starts in the clean text, "page:offset,…" ("1:0,2:1830"); empty for other types
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page an offset of the clean text is on (None for a document without pages)."""
+        page = None
+        for pair in self.pages.split(",") if self.pages else ():
+            number, _, start = pair.partition(":")
+            if int(start) > offset:
+                break
+            page = int(number)
+        return page
 
 
 def _meta(doc: Document) -> dict[str, Any]:
@@ -99,6 +110,7 @@ def _doc(meta: dict[str, Any]) -> Document:
         tier=int(meta.get("tier", 2)),
         site=str(meta.get("site") or "") or None,
         url=str(meta.get("url") or "") or None,
+        pages=str(meta.get("pages") or ""),
     )
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.config import BotConfig
 from bot.judge.aliases import acronym, city_keys_in, fold, names_a_country, place_key, place_keys_in
@@ -383,25 +383,39 @@ def _roles_swapped(hypothesis: str, premise: str) -> bool:
 
 
 class NLIJudge:
-    """An NLI cross-encoder loaded from a local folder; same interface as LexicalJudge."""
+    """An NLI cross-encoder loaded from a local folder for `entails`; coverage (does a passage answer the
+    question?) needs no model and is the configured lexical judge's, so switching judges changes only how
+    claims are checked, never when the reader abstains."""
 
-    def __init__(self, model_path: str, threshold: float = 0.5) -> None:
-        from sentence_transformers import CrossEncoder
-
-        self.model = CrossEncoder(model_path, device="cpu")
+    def __init__(self, model_path: str, threshold: float = 0.5, coverage: LexicalJudge | None = None) -> None:
+        self.model_path = model_path
         self.threshold = threshold
-        labels = {str(v).lower(): int(k) for k, v in (self.model.config.id2label or {}).items()}
-        self.entail_idx = labels.get("entailment", 1 if len(labels) <= 2 else 0)
+        self.coverage = coverage or LexicalJudge()
+        self._model: Any = None
+
+    @property
+    def similarity(self) -> Similarity | None:
+        """The coverage judge's word similarity (the reader shares it)."""
+        return self.coverage.similarity
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(self.model_path, device="cpu")
+            labels = {str(v).lower(): int(k) for k, v in (self._model.config.id2label or {}).items()}
+            self.entail_idx = labels.get("entailment", 1 if len(labels) <= 2 else 0)
+        return self._model
 
     def covers(self, evidence: Evidence, analysis: Analysis) -> Verdict:
-        """The same positive-mismatch coverage check as the lexical judge (it needs no model)."""
-        return coverage_verdict(evidence, analysis)
+        """The configured lexical judge's coverage check."""
+        return self.coverage.covers(evidence, analysis)
 
     def entails(self, premise: str, hypothesis: str) -> Verdict:
         """Entailment probability of the statement given the premise."""
         import numpy as np
 
-        logits = np.asarray(self.model.predict([(premise, strip_markers(hypothesis))]))[0]
+        logits = np.asarray(self._load().predict([(premise, strip_markers(hypothesis))]))[0]
         probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
         p = float(probs[self.entail_idx]) if probs.ndim else float(logits)
         ok = p >= self.threshold

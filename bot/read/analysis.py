@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.question import MetaField
+
 # What an answer of each kind is, in the NER model's (OntoNotes) labels. The schema's own grouping, not data.
 KIND_LABELS: dict[str, frozenset[str]] = {
     "person": frozenset({"PERSON", "ORG", "NORP"}),  # "who" is answered by people and by bodies of people
@@ -38,6 +40,17 @@ _VALUE_CLASSES: dict[str, frozenset[str]] = {
     "place": frozenset("city town village country state province region county district place location "
                        "island continent capital".split()),
 }
+# "Which newspaper published the story…", "Which outlets reported…": asked of the documents' `site` metadata. The
+# class nouns of news outlets, the verbs of publishing and the nouns for a published piece: the metadata field's
+# own vocabulary, not question data.
+_OUTLET_CLASSES = frozenset("outlet publication newspaper paper site website magazine broadcaster network channel "
+                            "publisher".split())
+_PUBLISHING_VERBS = frozenset("publish report run carry cover print post air broadcast break".split())
+_PIECE_NOUNS = frozenset("article story piece report essay review column interview editorial feature coverage "
+                         "analysis op-ed post investigation".split())
+# "Who wrote the article on X?", "When did <outlet> publish its review?": asked of the author and date metadata.
+_WRITING = frozenset("write author pen report file byline author writer reporter".split())
+_DATING = frozenset("publish post date".split())
 # Verbs that ask for a name when their object is the wh-word: "What is the area called?"
 _NAMING_VERBS = frozenset("call name dub title term nickname".split())
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
@@ -70,6 +83,12 @@ class Analysis:
     expected: Expected
     entities: list[tuple[str, str]] = field(default_factory=list)
     focus: str = ""  # what the question is about, for an abstention's wording ("the duvet")
+    outlets: int = 0  # asks which outlet published something: 1 for one ("which newspaper"), 2 for all ("which sites")
+    proper: frozenset[str] = frozenset()  # the words the tagger reads as (parts of) names in this question
+    # Asks for the author or publication date of a piece: `meta` when the question names a piece ("the article"),
+    # `meta_if_outlet` when only an outlet it names would make it one ("Who wrote the Verge's hands-on?").
+    meta: MetaField | None = None
+    meta_if_outlet: MetaField | None = None
 
 
 class QuestionAnalyser:
@@ -81,7 +100,13 @@ class QuestionAnalyser:
     def analyse(self, question: str) -> Analysis:
         doc = self.nlp(question)
         ents = [(e.text, e.label_) for e in doc.ents]
-        return Analysis(question=question, expected=self._expected(doc), entities=ents, focus=_focus(doc))
+        expected = self._expected(doc)
+        field = _meta_field(doc, expected)
+        piece = any(t.lemma_.lower() in _PIECE_NOUNS and t.pos_ == "NOUN" for t in doc)
+        return Analysis(question=question, expected=expected, entities=ents, focus=_focus(doc),
+                        meta=field if piece else None, meta_if_outlet=field,
+                        outlets=_asks_outlets(doc),
+                        proper=frozenset(t.text for t in doc if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS))
 
     def _expected(self, doc: Any) -> Expected:
         wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
@@ -182,3 +207,31 @@ def _focus(doc: Any) -> str:
     chunks = [c for c in doc.noun_chunks
               if not any(t.tag_ in _WH_TAGS for t in c) and c.root.pos_ != "PRON"]
     return chunks[-1].text if chunks else ""
+
+
+def _asks_outlets(doc: Any) -> int:
+    """"Which newspaper published the story on X?" (1) or "Which outlets reported X?" (2): the wh-phrase is the
+    subject of a verb of publishing, and names an outlet or publishes a piece; 0 for anything else ("Which website
+    employs X?" asks about the text)."""
+    wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
+    if wh is None or wh.dep_ != "det" or wh.head.dep_ != "nsubj":
+        return 0
+    noun, verb = wh.head, wh.head.head
+    if verb.lemma_.lower() not in _PUBLISHING_VERBS:
+        return 0
+    piece = any(c.dep_ == "dobj" and c.lemma_.lower() in _PIECE_NOUNS for c in verb.children)
+    if noun.lemma_.lower() not in _OUTLET_CLASSES and not piece:
+        return 0
+    return 2 if noun.tag_ in ("NNS", "NNPS") else 1
+
+
+def _meta_field(doc: Any, expected: Expected) -> MetaField | None:
+    """"author" for a who-question about writing ("Who wrote…", "Who is the author of…"), "published" for a
+    date question about publishing ("When was … published?"); whether it is asked of a piece is decided by the
+    caller."""
+    lemmas = {t.lemma_.lower() for t in doc}
+    if expected.kind == "person" and lemmas & _WRITING:
+        return "author"
+    if expected.kind == "date" and lemmas & _DATING:
+        return "published"
+    return None

@@ -93,10 +93,20 @@ class Reader:
 
 
 _FIGURE_KINDS = frozenset({"date", "money", "percent", "quantity", "count"})
-# The old engine's coarse kinds, which the judge's checks still read, from the parsed expected type.
+# The coarse kinds the judge's checks read, from the parsed expected type.
 _KINDS: dict[str, Kind] = {"date": "date", "count": "number", "quantity": "number", "money": "number",
                            "percent": "number", "person": "person", "organisation": "person", "place": "place",
                            "named": "named"}
+
+
+def analyse_question(question: str, analyser: QuestionAnalyser) -> tuple[Analysis, Parsed]:
+    """The judge's analysis (names, numbers, dates the evidence must hold) with its kind from spaCy's parse, and
+    the parse itself (expected answer type, entities). Whether a capitalised everyday word opening the question
+    is a name ("Apple", "Parasite") is the tagger's call in context."""
+    parsed = analyser.analyse(question)
+    analysis = analyse(question, lambda w: w in parsed.proper)
+    analysis.kind = _KINDS.get(parsed.expected.kind, "any")
+    return analysis, parsed
 
 
 class ExtractiveEngine:
@@ -120,7 +130,6 @@ class ExtractiveEngine:
         self.embedder = embedder
         self.similarity = similarity or (WordSimilarity(embedder) if embedder is not None else None)
         self._cache = VectorCache(config.sentence_cache_size)
-        self._case: tuple[str, set[str]] = ("", set())
 
     def run(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Iterator[str | Draft]:
         """Yield each claim's text as it is chosen, then the Draft."""
@@ -135,24 +144,20 @@ class ExtractiveEngine:
             self._reader = Reader.load(self.config)
         return self._reader
 
-    def analyse(self, question: str, corpus: Corpus) -> Analysis:
-        """The question's analysis, with the corpus deciding whether a capitalised opener is a name."""
-        names = self._capitalised(corpus)
-        return analyse(question, lambda w: w.lower() in names)
-
-    def parse(self, question: str) -> Parsed:
-        """What the question asks for (expected answer type), from spaCy's parse."""
-        return self.reader.analyser.analyse(question)
+    def analyse(self, question: str, corpus: Corpus) -> tuple[Analysis, Parsed]:
+        """The question's analysis and parse."""
+        return analyse_question(question, self.reader.analyser)
 
     def draft(self, resolved: Resolved, passages: list[Passage], corpus: Corpus) -> Draft:
         """Answer from the passages, or abstain with the reason."""
         if not passages:
             return Draft(abstain_reason="No stored article matches the question.")
-        analysis = self.analyse(resolved.question, corpus)
+        analysis, parsed = self.analyse(resolved.question, corpus)
+        analysis.meta = parsed.meta or (parsed.meta_if_outlet if resolved.outlets else None)
         if analysis.meta:
             return about_article(analysis, resolved, passages, corpus)
-        parsed = self.parse(resolved.question)
-        analysis.kind = _KINDS.get(parsed.expected.kind, "any")
+        if parsed.outlets:
+            return which_outlets(resolved, passages, corpus, every=parsed.outlets > 1)
         if resolved.outlets:
             # The outlet named is satisfied by where the article comes from, not by its text repeating it.
             outlet = outlet_words(resolved.outlets)
@@ -365,21 +370,6 @@ class ExtractiveEngine:
             carried=resolved.carried_names,
         )
 
-    def _capitalised(self, corpus: Corpus) -> set[str]:
-        """Words the articles write capitalised inside sentences more often than in lower case."""
-        if self._case[0] == corpus.signature:
-            return self._case[1]
-        upper: dict[str, int] = {}
-        lower: dict[str, int] = {}
-        for text in corpus.texts.values():
-            for m in re.finditer(r"(?<=[a-z,;] )([A-Za-z][a-z]+)\b", text):
-                w = m.group(1)
-                bucket = upper if w[0].isupper() else lower
-                bucket[w.lower()] = bucket.get(w.lower(), 0) + 1
-        names = {w for w, n in upper.items() if n > lower.get(w, 0)}
-        self._case = (corpus.signature, names)
-        return names
-
 
 def analysis_names(question: str) -> list[list[str]]:
     """The question's name phrases (for name-aware overlap scoring)."""
@@ -425,14 +415,41 @@ def about_article(analysis: Analysis, resolved: Resolved, passages: list[Passage
     return Draft(claims=[Claim(sentence, [MetaSpan(doc.doc_id, field, value)])])
 
 
+def which_outlets(resolved: Resolved, passages: list[Passage], corpus: Corpus, every: bool) -> Draft:
+    """"Which newspaper published the story on X?": the outlet (site metadata) of the article the question
+    describes; "which outlets reported X?": of every retrieved article about X, one claim per outlet."""
+    docs = [which_doc(resolved.question, passages, corpus)]
+    if every:
+        # The retrieved articles that share as many of the question's words (title and retrieved passages) as the
+        # best one does, give or take half: the others reporting the same story.
+        q = set(content_terms(resolved.question, drop_frame=True))
+        seen: dict[str, set[str]] = {}
+        for p in passages:
+            seen.setdefault(p.doc.doc_id, set(content_terms(p.doc.title))).update(content_terms(p.chunk.text))
+        overlap = {d: len(q & t) for d, t in seen.items()}
+        top = max(overlap.values(), default=0)
+        docs += [corpus.docs[d] for d, n in overlap.items() if top and n * 2 >= top and d in corpus.docs]
+    claims: list[Claim] = []
+    sites: set[str] = set()
+    for doc in docs:
+        if doc.site and doc.site not in sites:
+            sites.add(doc.site)
+            claims.append(Claim(f"“{doc.title}” was published by {doc.site}.",
+                                [MetaSpan(doc.doc_id, "site", doc.site)]))
+    if not claims:
+        return Draft(abstain_reason=f"“{docs[0].title}” does not name its outlet.")
+    return Draft(claims=claims)
+
+
 def which_doc(question: str, passages: list[Passage], corpus: Corpus) -> Document:
-    """The article the question names by its title or outlet words, else the best-retrieved one. (A file's name
-    says nothing a user can rely on; the outlet is the stored site name.)"""
+    """Of the retrieved articles (already restricted to an outlet the question names), the one whose title and
+    outlet share the most of the question's words; ties go to the better-retrieved. (A file's name says nothing a
+    user can rely on; the outlet is the stored site name.)"""
     q = set(content_terms(question, drop_frame=True))
-    best, best_overlap = passages[0].doc, 0.0
-    for doc in corpus.docs.values():
-        t = set(content_terms(doc.title)) | set(content_terms(" ".join(forms(doc.site) if doc.site else ())))
-        overlap = len(q & t) / max(min(len(t), len(q)), 1)
-        if overlap > best_overlap:
-            best, best_overlap = doc, overlap
-    return best if best_overlap >= 0.3 else passages[0].doc
+    docs = list({p.doc.doc_id: p.doc for p in passages}.values())
+
+    def shared(doc: Document) -> int:
+        site = " ".join(forms(doc.site)) if doc.site else ""
+        return len(q & (set(content_terms(doc.title)) | set(content_terms(site))))
+
+    return max(docs, key=shared)  # max keeps the first of equals: the better-retrieved

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from bot.judge.support import Evidence, LexicalJudge, NameIndex
-from bot.question import analyse
-from bot.read.extractive import leans_on_previous
+from bot.read.analysis import QuestionAnalyser
+from bot.read.extractive import analyse_question, leans_on_previous
+from bot.read.nlp import pipeline
 
 JUDGE = LexicalJudge()
+
+
+def analyse(question: str):
+    """The analysis the reader gives the judge: names and figures from the question, the kind from spaCy's parse."""
+    return analyse_question(question, QuestionAnalyser(pipeline()))[0]
 
 
 def covers(question: str, text: str, document: str = "", title: str = "", leans: bool = False) -> bool:

@@ -59,3 +59,18 @@ def test_who_is_he_retrieves_montazeri(seeded_deps):
     ans = answer("Who is he?", MONTAZERI, seeded_deps)
     assert not ans.abstained
     assert "Hammihan Daily" in ans.answer
+
+
+def test_only_words_used_as_pointers_make_a_follow_up():
+    # The parse, not the word, decides: the expletive "there", the conjunction or relative "that", and "former"
+    # as an adjective point at nothing said before.
+    assert not needs_history("Is there a curfew in Lagos tonight?")
+    assert not needs_history("Did the mayor say that the bridge would reopen in March?")
+    assert not needs_history("Which former minister chaired the Tarvel inquiry?")
+    assert not needs_history("Who owns the company that built the Orla dam?")
+    # Pointers: personal pronouns, a demonstrative, "there" as a place, "the latter".
+    assert needs_history("What did they decide?")
+    assert needs_history("How much did that cost?")
+    assert needs_history("What happened there afterwards?")
+    assert needs_history("Who appointed the latter?")
+    assert needs_history("When was this bridge built?")

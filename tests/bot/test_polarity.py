@@ -6,7 +6,14 @@ import pytest
 
 from bot.judge.polarity import denies_answer, question_predicates
 from bot.judge.support import Evidence, LexicalJudge
-from bot.question import analyse
+from bot.read.analysis import QuestionAnalyser
+from bot.read.extractive import analyse_question
+from bot.read.nlp import pipeline
+
+
+def analyse(question: str):
+    """The analysis the reader gives the judge: names and figures from the question, the kind from spaCy's parse."""
+    return analyse_question(question, QuestionAnalyser(pipeline()))[0]
 
 
 def covers(question: str, text: str) -> bool:

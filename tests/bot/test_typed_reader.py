@@ -49,6 +49,9 @@ def analyser() -> QuestionAnalyser:
         ("What did one critic call the plan?", "description"),  # "one" is not a count asked for
         ("What did the parish choir volunteers bake for the fair?", "description"),  # "What" is not a determiner
         ("Is there a curfew in Maplewick?", "yesno"),
+        ("At what time did the parade begin?", "date"),
+        ("What was the total cost of the stadium?", "money"),
+        ("How long did the strike at the Orsk mill last?", "quantity"),
     ],
 )
 def test_expected_type_comes_from_the_parse(analyser, question, kind):
@@ -204,3 +207,40 @@ def test_an_outlet_that_is_not_stored_is_named_with_the_stored_ones(deps):
     ans = answer("According to the Quarry Chronicle, who cut the ribbon at the pier?", [], deps)
     assert ans.abstained
     assert "Quarry Chronicle" in ans.answer and "Northern Wire" in ans.answer
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        ("Apple sold how many phones in Brazil last year?", [["Apple"], ["Brazil"]]),
+        ("Overall, which bakery sold the most bread?", []),
+        ("Roughly how many ducks live in Lake Orvella?", [["Lake", "Orvella"]]),
+        ("Amazon bought which grocery chain in 2017?", [["Amazon"]]),
+    ],
+)
+def test_a_capitalised_opener_is_a_name_when_the_tagger_reads_one(analyser, question, names):
+    from bot.read.extractive import analyse_question
+
+    assert analyse_question(question, analyser)[0].names == names
+
+
+@pytest.mark.parametrize(
+    "question, meta, if_outlet",
+    [
+        ("Who wrote the article about the floods?", "author", "author"),
+        ("Who reported the story on the harbour fire?", "author", "author"),
+        ("Who is the author of the column on parking fines?", "author", "author"),
+        ("When was the piece on the bridge published?", "published", "published"),
+        ("On what date did the Tarn Herald publish its review of the opera?", "published", "published"),
+        # Only an outlet the question names makes these about a piece ("Who wrote the Herald's hands-on…").
+        ("Who wrote the Tarn Herald's hands-on with the new tablet?", None, "author"),
+        # Events, not pieces (bugs of hand analysis): the agency's findings, a complaint, a fire.
+        ("When did the agency publish its findings?", None, "published"),
+        ("Who filed the complaint?", None, "author"),
+        ("Who reported the fire first?", None, "author"),
+        ("Who built the bridge?", None, None),
+    ],
+)
+def test_metadata_questions_come_from_the_parse(analyser, question, meta, if_outlet):
+    parsed = analyser.analyse(question)
+    assert (parsed.meta, parsed.meta_if_outlet) == (meta, if_outlet)

@@ -117,3 +117,20 @@ def test_nli_judge_needs_a_local_model_path():
 
     with pytest.raises(ValueError, match="CITEBOT_NLI_MODEL_PATH"):
         build_judge(Settings(judge="nli", nli_model_path=None))
+
+
+def test_the_nli_judge_checks_coverage_with_the_configured_lexical_settings(tmp_path):
+    """Switching the claim judge to NLI must not change when the reader abstains: coverage is the configured
+    lexical check, thresholds and similarity included (no model is loaded for it)."""
+    from bot.judge.support import LexicalJudge, NLIJudge
+    from citebot.deps import build_judge
+    from citebot.settings import Settings
+
+    settings = Settings(judge="nli", nli_model_path=str(tmp_path), target_similarity=0.77, negation_scope=3,
+                        coverage_threshold=0.61)
+    judge = build_judge(settings)
+    assert isinstance(judge, NLIJudge) and isinstance(judge.coverage, LexicalJudge)
+    assert (judge.coverage.target_threshold, judge.coverage.negation_scope, judge.coverage.threshold) == (
+        0.77, 3, 0.61)
+    with pytest.raises(ValueError, match="not a folder"):
+        build_judge(Settings(judge="nli", nli_model_path=str(tmp_path / "missing")))
