@@ -42,6 +42,8 @@ class Score:
     failed_pages: int = 0
     misses: list[str] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
+    miss_classes: dict[str, int] = field(default_factory=dict)
+    leak_classes: dict[str, int] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -63,8 +65,50 @@ def load_cases(folder: Path) -> list[Case]:
             for v in data.values()]
 
 
-def score(cases: list[Case], pages: Path, extract: Extractor) -> Score:
-    """Run one extractor on every page; a page it cannot read counts as empty text."""
+@dataclass
+class PageParts:
+    """Where a snippet can come from on a page, as trafilatura reads it: its body, its reader comments, its
+    description meta and its title/byline/date."""
+
+    body: str
+    comments: str
+    description: str
+    header: str
+
+
+def page_parts(path: Path) -> PageParts:
+    import trafilatura
+
+    try:
+        html = load_file(path, 1 << 30).text
+    except (LoadError, OSError):
+        return PageParts("", "", "", "")
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=True, include_tables=True)
+
+    def get(name: str) -> str:
+        return _squash(str(getattr(doc, name, None) or "")) if doc is not None else ""
+
+    return PageParts(get("text"), get("comments"), get("description"),
+                     " ".join(x for x in (get("title"), get("author"), get("date")) if x))
+
+
+def classify(snippet: str, parts: PageParts, missed: bool) -> str:
+    """The class of a missed or leaked snippet: which part of the page it belongs to."""
+    s = _squash(snippet)
+    if s in parts.description and s not in parts.body:
+        return "description"
+    if s in parts.comments and s not in parts.body:
+        return "comments"
+    if not missed and s in parts.header and s not in parts.body:
+        return "title, byline or date"
+    if s in parts.body:
+        return "dropped by cleaning" if missed else "in the extracted body"
+    return "not extracted" if missed else "elsewhere on the page"
+
+
+def score(cases: list[Case], pages: Path, extract: Extractor, classes: bool = False) -> Score:
+    """Run one extractor on every page; a page it cannot read counts as empty text. With `classes`, each miss and
+    leak is also counted by the part of the page it belongs to (see `classify`)."""
     out = Score()
     for case in cases:
         try:
@@ -72,17 +116,24 @@ def score(cases: list[Case], pages: Path, extract: Extractor) -> Score:
         except (LoadError, OSError):
             text = ""
             out.failed_pages += 1
+        parts = page_parts(pages / case.file) if classes else None
         for snippet in case.with_:
             out.expected += 1
             if _squash(snippet) in text:
                 out.found += 1
             else:
                 out.misses.append(f"{case.file}: {snippet}")
+                if parts is not None:
+                    kind = classify(snippet, parts, missed=True)
+                    out.miss_classes[kind] = out.miss_classes.get(kind, 0) + 1
         for snippet in case.without:
             out.boilerplate += 1
             if _squash(snippet) in text:
                 out.leaked += 1
                 out.leaks.append(f"{case.file}: {snippet}")
+                if parts is not None:
+                    kind = classify(snippet, parts, missed=False)
+                    out.leak_classes[kind] = out.leak_classes.get(kind, 0) + 1
     return out
 
 
@@ -121,15 +172,23 @@ def bench_extraction(folder: Path, log: Callable[[str], None]) -> dict[str, Any]
     cases = load_cases(folder)
     pages = folder / "pages"
     stored = score(cases, pages, citebot_stored)
-    page = score(cases, pages, citebot_page)
-    bare = score(cases, pages, bare_trafilatura)
+    page = score(cases, pages, citebot_page, classes=True)
+    bare = score(cases, pages, bare_trafilatura, classes=True)
     log(f"web extraction on {len(cases)} pages: citebot recall {stored.recall:.3f} leakage {stored.leakage:.3f}; "
         f"bare trafilatura recall {bare.recall:.3f} leakage {bare.leakage:.3f}")
+    for name, s in (("citebot page text", page), ("bare trafilatura", bare)):
+        log(f"  {name}: misses by class {_classes(s.miss_classes)}; leaks by class {_classes(s.leak_classes)}")
     return {
         "pages": len(cases),
         "with_snippets": stored.expected,
         "without_snippets": stored.boilerplate,
         "citebot": {**_figures(stored), "misses": stored.misses, "leaks": stored.leaks},
-        "citebot_page_text_only": _figures(page),
-        "bare_trafilatura": _figures(bare),
+        "citebot_page_text_only": {**_figures(page), "misses_by_class": page.miss_classes,
+                                   "leaks_by_class": page.leak_classes},
+        "bare_trafilatura": {**_figures(bare), "misses_by_class": bare.miss_classes,
+                             "leaks_by_class": bare.leak_classes},
     }
+
+
+def _classes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"

@@ -179,7 +179,7 @@ def build_answer(question: str, draft: Draft, corpus: Corpus, engine: str, timin
                         n=numbers[key], doc_id=span.doc_id, source=doc.source, title=doc.title,
                         chunk_id=span.chunk_id, start=span.start, end=span.end,
                         quote=corpus.texts[span.doc_id][span.start : span.end], site=doc.site, url=doc.url,
-                        page=doc.page_at(span.start),
+                        page=doc.page_at(span.start), comment=0 <= doc.comments_at <= span.start,
                     ))
             marks.append(f"[{numbers[key]}]")
         flag = "" if claim.supported else " (unverified)"

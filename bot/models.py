@@ -26,13 +26,13 @@ class Message(BaseModel):
 class Citation(BaseModel):
     """A numbered piece of evidence. `kind="text"`: a verbatim span, `quote == clean_text[start:end]`.
 
-    `kind="metadata"`: a field of the page's metadata (author, published date, outlet); it is not article text,
-    so it has no offsets and `quote` is the field's value.
+    `kind="metadata"`: a field of the page's metadata (author, published date, outlet, the page's description); it
+    is not article text, so it has no offsets and `quote` is the field's value.
     """
 
     n: int = Field(description="The number used in the answer's [n] markers.")
     kind: Literal["text", "metadata"] = Field(default="text", description="Article text, or page metadata.")
-    field: Literal["author", "published", "site"] | None = Field(
+    field: Literal["author", "published", "site", "description"] | None = Field(
         default=None, description="For kind=metadata: which metadata field is cited."
     )
     doc_id: str
@@ -45,10 +45,14 @@ class Citation(BaseModel):
     site: str | None = Field(default=None, description="The outlet of the cited document (its site name or host).")
     url: str | None = Field(default=None, description="The cited page's canonical address, when known.")
     page: int | None = Field(default=None, description="For a PDF: the page the quote starts on (1-based).")
+    comment: bool = Field(default=False, description="The quote is from the readers' comments under the article "
+                          "(kept with CITEBOT_HTML_COMMENTS), not from the article.")
 
     def evidence(self) -> str:
         """What the citation asserts, as text a support judge can read."""
         if self.kind == "metadata":
+            if self.field == "description":
+                return self.quote  # the page's own summary, which the claim quotes
             label = {"author": "is by", "published": "was published on", "site": "was published by"}[self.field or ""]
             return f"“{self.title}” {label} {self.quote}."
         return self.quote

@@ -11,6 +11,7 @@ from citebot import cmd_ask, cmd_bench, cmd_eval, cmd_feedback, cmd_ingest, cmd_
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 app.command()(cmd_ingest.ingest)
+app.command()(cmd_ingest.watch)
 app.command()(cmd_ingest.upgrade)
 app.command()(cmd_ingest.documents)
 app.command()(cmd_ingest.prepare)

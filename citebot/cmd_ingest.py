@@ -12,13 +12,17 @@ import typer
 from citebot.settings import Settings
 
 if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
     from vectorstore.store import Store
 
 from citebot.common import fail, load_settings, lock_path, open_store, own_store, server_owning_store
 
 
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files, folders or http(s) URLs of article pages (default: seeds/).", show_default=False)] = None,
+    feed: Annotated[list[str] | None, typer.Option(
+        "--feed", help="An RSS or Atom feed URL: ingest each new or changed entry's page (repeatable).")] = None,
     prune: Annotated[bool, typer.Option(help="Remove stored documents whose files are gone.")] = False,
     reindex: Annotated[bool, typer.Option(help="Drop the collection and rebuild it (after a model change).")] = False,
     wait: Annotated[bool, typer.Option(help="Also build the full-model index before returning (else a "
@@ -27,71 +31,151 @@ def ingest(
 ) -> None:
     """Load, clean, chunk and store articles; searchable at once (static model + BM25), full index behind.
 
-    Unchanged files are skipped. New chunks get vectors from the static model distilled from MiniLM, so they
-    can be asked about immediately; a background `citebot upgrade` then re-embeds them with MiniLM in place.
+    Files (.txt, .md, .html, .pdf), folders, URLs of pages and feeds. Unchanged files are skipped. New chunks get
+    vectors from the static model distilled from MiniLM, so they can be asked about immediately; a background
+    `citebot upgrade` then re-embeds them with MiniLM in place. A page fetched from a URL is kept in the fetched
+    folder with the URL as its source; private addresses are refused unless CITEBOT_FETCH_ALLOW_PRIVATE=true.
     """
-    from citebot.progress import Progress
-    from ingest.pipeline import ingest as run_ingest
-    from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
-    from vectorstore.owner import StoreOwnedError
-    from vectorstore.static import StaticEmbedder
-    from vectorstore.store import StoreError
-
     settings = load_settings()
-    targets = paths or [settings.seeds_dir]
-    # An embedded store has one writer: while a `citebot serve` owns it, the files go through that server.
-    url = server_owning_store(settings)
-    if url is not None:
-        _ingest_through(url, settings, targets, prune=prune, reindex=reindex, wait=wait, as_json=as_json)
-        return
-    try:
-        claim = own_store(settings, "ingest")
-    except StoreOwnedError as exc:
-        if exc.holder.role == "serve" and exc.holder.url and exc.holder.local:
-            _ingest_through(exc.holder.url, settings, targets, prune=prune, reindex=reindex, wait=wait,
-                            as_json=as_json)
-            return
-        fail(str(exc))
-    try:
-        store = open_store(settings, check_model=not reindex)
-        progress = Progress("searchable", unit="files")
-        try:
-            embedder = SentenceTransformerEmbedder.from_config(settings.store)
-            static = StaticEmbedder.from_config(settings.store, log=lambda m: typer.echo(m, err=True))
-            report = run_ingest(
-                targets,
-                store,
-                lambda: embedder,
-                settings.ingest,
-                prune=prune,
-                reindex=reindex,
-                progress=progress,
-                on_wait=lambda m: typer.echo(m, err=True),
-                static_factory=lambda: static,
-            )
-        except (StoreError, EmbeddingError) as exc:
-            fail(str(exc))
-        finally:
-            progress.close()
-        for err in report.errors:
-            typer.echo(f"error: {err.path}: {err.error}", err=True)
-        typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
-        if wait:
-            _upgrade_now(settings, store, embedder, quiet=as_json)
-    finally:
-        if claim is not None:
-            claim.__exit__(None, None, None)
-    # Started once this process let go of the store, so the worker can own it.
-    if not wait and settings.background_upgrade:
-        _upgrade_in_background(settings, store)
+    urls = [p for p in paths or [] if _is_url(p)]
+    files = [Path(p) for p in paths or [] if not _is_url(p)]
+    feeds = list(feed or [])
+    if not (urls or files or feeds):
+        files = [settings.seeds_dir]
+    report = _write(settings, files, urls, feeds, prune=prune, reindex=reindex, wait=wait, as_json=as_json)
     if report.errors:
         raise typer.Exit(1)
 
 
-def _ingest_through(url: str, settings: Settings, paths: list[Path], *, prune: bool, reindex: bool, wait: bool,
-                    as_json: bool) -> None:
-    """Send the paths to the `citebot serve` that owns the store (POST /api/ingest with the admin token); it
-    ingests them exactly as this command would, and answers from them at once."""
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS or Atom feed URLs.", show_default=False)],
+    every: Annotated[str, typer.Option(help="How often to read the feeds: 90s, 15m, 2h.")] = "15m",
+    rounds: Annotated[int, typer.Option(help="Stop after this many reads (0: keep going until stopped).")] = 0,
+) -> None:
+    """Keep an archive fed: read the feeds now and then every --every, ingesting new or changed entries (each
+    read asks only for what changed: ETag and Last-Modified, then the entries' stamps and the pages' hashes)."""
+    import time
+
+    bad = [f for f in feeds if not _is_url(f)]
+    if bad:
+        fail(f"not a feed URL: {bad[0]} (give http(s) addresses of RSS or Atom feeds)")
+    seconds = _duration(every)
+    settings = load_settings()
+    n = 0
+    while True:
+        n += 1
+        typer.echo(f"[{time.strftime('%H:%M:%S')}] reading {len(feeds)} feed(s), round {n}", err=True)
+        try:
+            report = _write(settings, [], [], feeds, prune=False, reindex=False, wait=False, as_json=False,
+                            background=False)
+        except typer.Exit:
+            report = None  # the reason was printed; a watcher keeps going
+        if report is not None:
+            for err in report.errors:
+                typer.echo(f"error: {err.path}: {err.error}", err=True)
+        if rounds and n >= rounds:
+            return
+        time.sleep(seconds)
+
+
+def _is_url(arg: str) -> bool:
+    return "://" in arg[:12]
+
+
+def _duration(text: str) -> float:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*", text.lower())
+    if not m:
+        fail(f"--every {text!r}: give a number with s, m or h, such as 90s, 15m or 2h")
+    value = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
+    if value < 1:
+        fail("--every must be at least 1s")
+    return value
+
+
+def _write(settings: Settings, files: list[Path], urls: list[str], feeds: list[str], *, prune: bool, reindex: bool,
+           wait: bool, as_json: bool, background: bool = True) -> IngestReport:
+    """Ingest files, URLs and feeds into the store: through the `citebot serve` that owns it, else here."""
+    from vectorstore.owner import StoreOwnedError
+
+    # An embedded store has one writer: while a `citebot serve` owns it, the work goes through that server.
+    url = server_owning_store(settings)
+    if url is None:
+        try:
+            claim = own_store(settings, "ingest")
+        except StoreOwnedError as exc:
+            if not (exc.holder.role == "serve" and exc.holder.url and exc.holder.local):
+                fail(str(exc))
+            url, claim = exc.holder.url, None
+    if url is not None:
+        return _ingest_through(url, settings, files, urls, feeds, prune=prune, reindex=reindex, wait=wait,
+                               as_json=as_json)
+    try:
+        report, store = _ingest_here(settings, files, urls, feeds, prune=prune, reindex=reindex, wait=wait,
+                                     as_json=as_json)
+    finally:
+        if claim is not None:
+            claim.__exit__(None, None, None)
+    # Started once this process let go of the store, so the worker can own it.
+    if background and not wait and settings.background_upgrade:
+        _upgrade_in_background(settings, store)
+    return report
+
+
+def _ingest_here(settings: Settings, files: list[Path], urls: list[str], feeds: list[str], *, prune: bool,
+                 reindex: bool, wait: bool, as_json: bool) -> tuple[IngestReport, Store]:
+    from citebot.progress import Progress
+    from ingest.pipeline import IngestReport
+    from ingest.pipeline import ingest as run_ingest
+    from ingest.sources.run import ingest_sources
+    from vectorstore.embeddings import EmbeddingError, SentenceTransformerEmbedder
+    from vectorstore.static import StaticEmbedder
+    from vectorstore.store import StoreError
+
+    store = open_store(settings, check_model=not reindex)
+    progress = Progress("searchable", unit="files")
+    try:
+        embedder = SentenceTransformerEmbedder.from_config(settings.store)
+        static = StaticEmbedder.from_config(settings.store, log=lambda m: typer.echo(m, err=True))
+
+        def run(targets: list[Path], prune: bool = prune, reindex: bool = reindex) -> IngestReport:
+            return run_ingest(targets, store, lambda: embedder, settings.ingest, prune=prune, reindex=reindex,
+                              progress=progress, on_wait=lambda m: typer.echo(m, err=True),
+                              static_factory=lambda: static)
+
+        report = run(files) if files or reindex or prune else IngestReport()
+        if urls or feeds:
+            folder = settings.ingest.fetched_dir or settings.resolved_data_dir / "fetched"
+            fetched = ingest_sources(urls, feeds, folder, settings.ingest.fetch_limits(),
+                                     lambda targets: run(targets, False, False),
+                                     say=lambda m: typer.echo(m, err=True))
+            report = _merged(report, fetched)
+    except (StoreError, EmbeddingError) as exc:
+        fail(str(exc))
+    finally:
+        progress.close()
+    for err in report.errors:
+        typer.echo(f"error: {err.path}: {err.error}", err=True)
+    typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
+    if wait:
+        _upgrade_now(settings, store, embedder, quiet=as_json)
+    return report, store
+
+
+def _merged(a: IngestReport, b: IngestReport) -> IngestReport:
+    from ingest.pipeline import IngestReport
+
+    return IngestReport(added=a.added + b.added, updated=a.updated + b.updated, unchanged=a.unchanged + b.unchanged,
+                        removed=a.removed + b.removed, chunks_embedded=a.chunks_embedded + b.chunks_embedded,
+                        seconds=a.seconds + b.seconds, errors=a.errors + b.errors)
+
+
+def _ingest_through(url: str, settings: Settings, paths: list[Path], urls: list[str], feeds: list[str], *,
+                    prune: bool, reindex: bool, wait: bool, as_json: bool) -> IngestReport:
+    """Send the work to the `citebot serve` that owns the store (POST /api/ingest for paths, /api/documents/urls
+    for URLs and feeds, with the admin token); it ingests exactly as this command would, and answers from the new
+    documents at once."""
     import httpx
 
     from ingest.pipeline import IngestReport
@@ -104,27 +188,32 @@ def _ingest_through(url: str, settings: Settings, paths: list[Path], *, prune: b
     if not token:
         fail(f"{owner}, which is the only process that may write to it; set CITEBOT_ADMIN_TOKEN to that server's "
              "admin token so that `citebot ingest` sends the files through it, or stop the server first")
-    typer.echo(f"{owner}: sending {len(paths)} path(s) to it …", err=True)
     headers = {"Authorization": f"Bearer {token}"}
-    try:
-        r = httpx.post(f"{url}/api/ingest", json={"paths": [str(p.resolve()) for p in paths], "prune": prune},
-                       headers=headers, timeout=httpx.Timeout(10.0, read=None))
-    except httpx.HTTPError as exc:
-        fail(f"{owner}, but it does not answer ({exc}); wait until it is up, or stop it and ingest again")
-    try:
-        body = r.json()
-    except ValueError:
-        body = {}
-    if r.status_code not in (200, 422) or "documents" not in body:
-        fail(f"{owner}, which refused the ingest ({r.status_code}: {body.get('error', r.text[:200])})")
-    report = IngestReport.from_json(body)
+    report = IngestReport()
+    calls = []
+    if paths:
+        calls.append(("/api/ingest", {"paths": [str(p.resolve()) for p in paths], "prune": prune}, len(paths)))
+    if urls or feeds:
+        calls.append(("/api/documents/urls", {"urls": urls, "feeds": feeds}, len(urls) + len(feeds)))
+    for route, body, n in calls:
+        typer.echo(f"{owner}: sending {n} {'path' if route == '/api/ingest' else 'URL'}(s) to it …", err=True)
+        try:
+            r = httpx.post(f"{url}{route}", json=body, headers=headers, timeout=httpx.Timeout(10.0, read=None))
+        except httpx.HTTPError as exc:
+            fail(f"{owner}, but it does not answer ({exc}); wait until it is up, or stop it and ingest again")
+        try:
+            answer = r.json()
+        except ValueError:
+            answer = {}
+        if r.status_code not in (200, 422) or "documents" not in answer:
+            fail(f"{owner}, which refused the ingest ({r.status_code}: {answer.get('error', r.text[:200])})")
+        report = _merged(report, IngestReport.from_json(answer))
     for err in report.errors:
         typer.echo(f"error: {err.path}: {err.error}", err=True)
     typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
     if wait:
         _wait_for_full_index(url, headers)
-    if report.errors:
-        raise typer.Exit(1)
+    return report
 
 
 def _wait_for_full_index(url: str, headers: dict[str, str], timeout_s: float = 3600) -> None:
@@ -233,7 +322,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
     rows = [
         {"doc_id": d.doc_id, "source": d.source, "title": d.title, "author": d.author,
-         "published": d.published, "site": d.site, "url": d.url, "chunks": d.chunks,
+         "published": d.published, "site": d.site, "url": d.url, "description": d.description, "chunks": d.chunks,
          "index": "full" if d.tier == 2 else "static"}
         for d in store.documents()
     ]

@@ -51,6 +51,8 @@ class Settings(StoreConfig, IngestConfig, BotConfig, WebConfig, ChatsConfig, Bas
         cfg = self.section(IngestConfig)
         if cfg.upload_dir is None:
             cfg = cfg.model_copy(update={"upload_dir": self.resolved_data_dir / "uploads"})
+        if cfg.fetched_dir is None:
+            cfg = cfg.model_copy(update={"fetched_dir": self.resolved_data_dir / "fetched"})
         return cfg
 
     @property

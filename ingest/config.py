@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ingest.sources.fetch import FetchLimits
 from vectorstore.store import WRITE_BATCH
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -44,8 +45,36 @@ class IngestConfig(BaseModel):
         description="Where articles added from the page or the API are kept (`citebot ingest DIR --prune` "
         "re-ingests them); default: uploads/ in CITEBOT_DATA_DIR.",
     )
+    fetched_dir: Path | None = Field(
+        default=None,
+        description="Where pages fetched from URLs and feeds are kept, one file per URL with a sidecar naming the URL "
+        "as the document's source; default: fetched/ in CITEBOT_DATA_DIR.",
+    )
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Also fetch URLs whose host resolves to a private, loopback or link-local address. Off by "
+        "default: a server that fetches what clients name must not read its own network (SSRF).",
+    )
+    fetch_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Private networks that may be fetched all the same (JSON list of CIDRs, e.g. "
+        "[\"10.20.0.0/16\"] for an intranet CMS), when CITEBOT_FETCH_ALLOW_PRIVATE is off.",
+    )
+    fetch_timeout_s: float = Field(default=20.0, gt=0, le=300, description="Seconds one URL fetch may take to "
+                                   "connect, and between bytes.")
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed per URL (each hop is "
+                                     "checked like the first).")
+    fetch_user_agent: str = Field(default="citebot/1 (news archive ingest; +https://github.com/citebot)",
+                                  description="User-Agent sent when fetching pages and feeds.")
     background_upgrade: bool = Field(
         default=True,
         description="After `citebot ingest`, start a background `citebot upgrade` that gives new documents their "
         "full-model vectors (off: run `citebot upgrade` or `ingest --wait` yourself).",
     )
+
+    def fetch_limits(self) -> FetchLimits:
+        """The limits of one URL fetch, from these settings (the size limit is the file limit)."""
+        return FetchLimits(timeout_s=self.fetch_timeout_s, max_bytes=int(self.max_file_mb * 1024 * 1024),
+                           max_redirects=self.fetch_max_redirects, user_agent=self.fetch_user_agent,
+                           allow_private=self.fetch_allow_private,
+                           allowed_networks=tuple(self.fetch_allowed_networks))

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _WS = re.compile(r"\s+")
+COMMENTS_HEADING = "Reader comments"  # the line between the article and its readers' comments, when kept
 @dataclass
 class HtmlText:
     """What a page says (body, then reader comments) and what its meta tags declare."""
@@ -43,7 +44,8 @@ def extract_html(html: str, *, comments: bool = False) -> HtmlText | None:
         return None
     parts = [_blocks(body)]
     if comments and doc is not None and (getattr(doc, "comments", None) or "").strip():
-        parts.append(_blocks(doc.comments))
+        # Kept apart from the article by a heading line, so that citations can say a quote is a reader's comment.
+        parts += [COMMENTS_HEADING, _blocks(doc.comments)]
     out = HtmlText(body="\n\n".join(parts))
     if doc is None:
         return out
@@ -58,6 +60,13 @@ def extract_html(html: str, *, comments: bool = False) -> HtmlText | None:
     if getattr(doc, "date", None):
         out.meta["published"] = doc.date
         out.header.append(str(doc.date))
+    # The page's description meta is the publisher's summary, not article text: kept as a metadata field, searchable
+    # (a header line, like the title) and cited as metadata, never as a quote of the article. One the body already
+    # holds verbatim is article text, so it is not repeated.
+    description = _squash(str(getattr(doc, "description", None) or ""))
+    if description and description not in _squash(body):
+        out.meta["description"] = description
+        out.header.append(description)
     # The outlet and the page's own address: trafilatura reads og:site_name (and its kin) and the canonical URL;
     # a page that names no site is known by its host. Metadata only: the article text stays as it was.
     url = getattr(doc, "url", None)

@@ -14,7 +14,8 @@ import yaml
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 
 _HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
@@ -31,7 +32,7 @@ class Loaded:
     path: Path
     raw: bytes
     text: str
-    kind: str  # "text", "markdown" or "html"
+    kind: str  # "text", "markdown", "html" or "pdf"
     declared: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,6 +101,11 @@ def load_file(path: Path, max_bytes: int) -> Loaded:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise LoadError("file is empty")
+    if suffix in PDF_SUFFIXES:
+        if not raw.startswith(b"%PDF-"):
+            raise LoadError("file is named .pdf but is not a PDF (it does not start with %PDF-)")
+        # Decoded by ingest.pdf when prepared: the bytes are binary by design.
+        return Loaded(path=path, raw=raw, text="", kind="pdf", declared=read_sidecar(path))
     if b"\x00" in raw[:8192]:
         raise LoadError("file is binary (contains NUL bytes), not text")
     declared = read_sidecar(path)

@@ -25,6 +25,7 @@ class Metadata:
     published: str | None
     site: str | None = None  # the outlet: a page's site name (og:site_name), its host, or as declared
     url: str | None = None  # the page's canonical address
+    description: str | None = None  # the page's own summary (its description meta), not article text
 
 
 def parse_date(line: str) -> str | None:
@@ -83,4 +84,6 @@ def merge(guessed: Metadata, declared: dict[str, Any]) -> Metadata:
         published=_as_date(date_value) if date_value else guessed.published,
         site=str(site).strip() or None if site else guessed.site,
         url=str(url).strip() or None if url else guessed.url,
+        description=" ".join(str(declared["description"]).split()) or None if declared.get("description")
+        else guessed.description,
     )

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunk import chunk_text
-from ingest.clean import clean_text
+from ingest.clean import clean_text, normalise_paragraph
 from ingest.config import IngestConfig
-from ingest.html import extract_html
-from ingest.loaders import SUPPORTED, Loaded, LoadError, split_front_matter
+from ingest.html import COMMENTS_HEADING, extract_html
+from ingest.loaders import SUPPORTED, Loaded, LoadError, read_sidecar, split_front_matter
 from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
+from ingest.pdf import PdfText, read_pdf
 from ingest.workers import Job, Unchanged, run_jobs, start_pool_early
 from vectorstore.store import Chunk, Document, Store
 
@@ -25,7 +26,8 @@ from vectorstore.store import Chunk, Document, Store
 # 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
 # 3: documents carry their outlet (site) and canonical URL.
 # 4: an HTML page's description meta is no longer added to its text; only the opening paragraphs' repeats go.
-PIPELINE_VERSION = "4"
+# 5: an HTML page's description is kept as a metadata field and a searchable header line (cited as metadata).
+PIPELINE_VERSION = "5"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -103,7 +105,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[FileE
         elif given.is_dir():
             for f in sorted(given.rglob("*")):
                 rel = f.relative_to(given)
-                if any(part.startswith(".") for part in rel.parts) or f.name.endswith(".meta.json"):
+                if any(part.startswith(".") for part in rel.parts) or f.name.endswith((".meta.json", ".part")):
                     continue
                 if f.is_file() or f.is_symlink():
                     found.append((f, given))
@@ -117,8 +119,18 @@ def _hash(*parts: str) -> str:
 
 
 def source_of(path: Path, root: Path) -> str:
-    """The path relative to the ingested root."""
+    """The path relative to the ingested root, or the `source` its sidecar declares (a fetched page's URL)."""
+    if (declared := _declared_source(path)) is not None:
+        return declared
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def _declared_source(path: Path) -> str | None:
+    try:
+        source = read_sidecar(path).get("source")
+    except LoadError:
+        return None  # the loader reports the bad sidecar
+    return str(source) if source else None
 
 
 def doc_id_of(source: str) -> str:
@@ -139,9 +151,15 @@ def _html_options(config: IngestConfig) -> str:
 
 def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     """Clean, describe and chunk one loaded file."""
-    source = source_of(loaded.path, root)
+    source = str(loaded.declared.get("source") or source_of(loaded.path, root))
     declared = dict(loaded.declared)
-    if loaded.kind == "html":
+    pdf: PdfText | None = None
+    if loaded.kind == "pdf":
+        pdf = read_pdf(loaded.raw)
+        declared = {**{k: v for k, v in (("title", pdf.title), ("author", pdf.author)) if v}, **declared}
+        text = "\n\n".join(p for _, p in pdf.paragraphs)
+        page_text = ""
+    elif loaded.kind == "html":
         page = extract_html(loaded.text, comments=config.html_comments)
         if page is None:
             raise LoadError("HTML page has no extractable article text")
@@ -158,7 +176,14 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
     if not cleaned.paragraphs:
         raise LoadError("no article text left after removing boilerplate")
     meta: Metadata = merge(guess(cleaned.paragraphs, loaded.path.stem, cleaned.avatar_names), declared)
+    if meta.published is None and declared.get("feed_published"):
+        meta.published = str(declared["feed_published"])  # the feed entry's date, when the page gives none
     body = cleaned.text
+    pages = page_starts(pdf.paragraphs, cleaned.paragraphs) if pdf is not None else ""
+    comments_at = -1
+    if loaded.kind == "html" and config.html_comments and COMMENTS_HEADING in cleaned.paragraphs:
+        i = len(cleaned.paragraphs) - 1 - cleaned.paragraphs[::-1].index(COMMENTS_HEADING)
+        comments_at = sum(len(p) + 2 for p in cleaned.paragraphs[:i])
     sha = hashlib.sha256(loaded.raw).hexdigest()
     doc_id = doc_id_of(source)
     rev = _hash("rev", sha, PIPELINE_VERSION, str(config.chunk_size), str(config.chunk_overlap),
@@ -173,9 +198,27 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
         doc_id=doc_id, source=source, path=str(loaded.path.resolve()), title=meta.title, author=meta.author,
         published=meta.published, site=meta.site, url=meta.url, sha256=sha, rev=rev,
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), chunks=len(chunks),
-        input_key=input_key(loaded, config),
+        input_key=input_key(loaded, config), pages=pages, description=meta.description, comments_at=comments_at,
     )
     return Prepared(doc=doc, clean_text=body, chunks=chunks, page_text=page_text or body)
+
+
+def page_starts(pages: list[tuple[int, str]], kept: list[str]) -> str:
+    """Where each page begins in the cleaned text, as "page:offset" pairs ("1:0,2:1830"): the cleaned paragraphs
+    are the PDF's paragraphs in order, less the ones cleaning dropped."""
+    out: list[str] = []
+    offset, i, last = 0, 0, None
+    for par in kept:
+        j = i
+        while j < len(pages) and normalise_paragraph(pages[j][1]) != par:
+            j += 1
+        page = pages[j][0] if j < len(pages) else (last or 1)
+        i = j + 1 if j < len(pages) else i
+        if page != last:
+            out.append(f"{page}:{offset}")
+            last = page
+        offset += len(par) + 2
+    return ",".join(out)
 
 
 def ingest(

@@ -22,6 +22,7 @@ import yaml
 from ingest.config import IngestConfig
 from ingest.loaders import SUPPORTED, LoadError, load_file
 from ingest.pipeline import FileError, IngestReport, ProgressFn, doc_id_of, ingest, prepare
+from ingest.sources.run import ingest_sources
 from vectorstore.store import Store
 
 MAX_NAME_CHARS = 120
@@ -111,6 +112,20 @@ class Library:
         with self._lock:
             return ingest(paths, self.store, self.embedder_factory, self.config, prune=prune, progress=progress,
                           static_factory=self.static_factory)
+
+    def add_sources(self, urls: Sequence[str], feeds: Sequence[str] = (), progress: ProgressFn | None = None,
+                    say: Callable[[str], None] | None = None) -> IngestReport:
+        """Fetch pages (and feeds' entries) into the fetched folder and ingest them, with the URL as each document's
+        source; per-URL errors in the report."""
+        if not urls and not feeds:
+            raise UploadError("no URL given")
+        folder = self.config.fetched_dir or self.upload_dir.parent / "fetched"
+        with self._lock:
+            return ingest_sources(
+                urls, feeds, folder, self.config.fetch_limits(),
+                lambda paths: ingest(paths, self.store, self.embedder_factory, self.config, progress=progress,
+                                     static_factory=self.static_factory),
+                say)
 
     def add_text(self, title: str, text: str, progress: ProgressFn | None = None) -> IngestReport:
         """Store pasted text as a Markdown file named after its title, then ingest it."""

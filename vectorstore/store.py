@@ -76,6 +76,8 @@ class Document:
     tier: int = 2
     site: str | None = None  # the outlet (a page's site name or host, or as declared)
     url: str | None = None  # the page's canonical address
+    description: str | None = None  # the page's own summary (description meta): metadata, searchable, not quoted
+    comments_at: int = -1  # where readers' comments begin in the clean text (kept with CITEBOT_HTML_COMMENTS); -1: none
     pages: str = ""  # a PDF's page starts in the clean text, "page:offset,…" ("1:0,2:1830"); empty for other types
 
     def page_at(self, offset: int) -> int | None:
@@ -111,6 +113,8 @@ def _doc(meta: dict[str, Any]) -> Document:
         site=str(meta.get("site") or "") or None,
         url=str(meta.get("url") or "") or None,
         pages=str(meta.get("pages") or ""),
+        description=str(meta.get("description") or "") or None,
+        comments_at=int(meta.get("comments_at", -1)),
     )
 
 

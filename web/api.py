@@ -28,6 +28,7 @@ from web.schemas import (
     IngestPathsRequest,
     IngestResult,
     PasteRequest,
+    UrlsRequest,
 )
 from web.services import Services
 
@@ -94,7 +95,7 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
         deps.retriever.refresh()  # answerable from the next question on
         if report.errors and not (report.added or report.updated or report.unchanged):
             reasons = "; ".join(f"{e.path}: {e.error}" for e in report.errors)
-            return JSONResponse({"error": f"no file was ingested: {reasons}", **body}, status_code=422)
+            return JSONResponse({"error": f"nothing was ingested: {reasons}", **body}, status_code=422)
         return JSONResponse(IngestResult.model_validate(body).model_dump())
 
     @router.post("/documents", dependencies=admin, response_model=IngestResult,
@@ -132,6 +133,19 @@ def api_router(services: Services, guard: Guard) -> APIRouter:
         if relative:
             raise ApiError(422, f"paths must be absolute (the server's working folder is not yours): {relative[0]}")
         report = await run_in_threadpool(library.ingest_paths, paths, req.prune)
+        return _reported(report)
+
+    @router.post("/documents/urls", dependencies=admin, response_model=IngestResult,
+                 responses={**_WRITE_ERRORS, 422: {"description": "No URL given, or none could be fetched and "
+                                                   "ingested; `errors` says why for each."}})
+    async def add_urls(req: UrlsRequest) -> JSONResponse:
+        """Fetch article pages (HTML, text or PDF) and the new or changed entries of RSS/Atom feeds, and ingest
+        them with each URL as its document's source. Private, loopback and link-local addresses are refused unless
+        the server allows them (CITEBOT_FETCH_ALLOW_PRIVATE); errors are per URL."""
+        try:
+            report = await run_in_threadpool(library.add_sources, req.urls, req.feeds)
+        except UploadError as exc:
+            raise ApiError(422, str(exc)) from exc
         return _reported(report)
 
     @router.post("/documents/text", dependencies=admin, response_model=IngestResult,

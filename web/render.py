@@ -34,6 +34,9 @@ def highlighted_passage(text: str, start: int, end: int, context: int = CONTEXT_
     return f"{lead}{esc(before)}<mark>{marked}</mark>{esc(after)}{tail}"
 
 
+_COMMENT = " · a reader’s comment, not the article"
+
+
 def sources_html(answer: Answer | None, corpus: Corpus) -> str:
     """The sources panel: one card per citation with title, author, date and the highlighted quote."""
     if answer is None:
@@ -53,7 +56,8 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
         meta = " · ".join(x for x in (doc.site if doc else None, doc.author if doc else None,
                                       doc.published if doc else None) if x)
         if c.kind == "metadata" or c.start is None or c.end is None:
-            label = {"author": "author", "site": "outlet"}.get(c.field or "", "publication date")
+            label = {"author": "author", "site": "outlet", "description": "description"}.get(c.field or "",
+                                                                                          "publication date")
             body = (f'<div class="cb-metadata">From the page\'s metadata ({label}), not the article text: '
                     f"<strong>{esc(c.quote)}</strong></div>")
         else:
@@ -64,7 +68,7 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
             f'<div class="cb-card" id="cb-src-{c.n}"><div class="cb-head"><span class="cb-n">[{c.n}]</span> '
             f'<span class="cb-title">{esc(c.title)}</span></div>'
             f'<div class="cb-meta">{esc(meta) or "author and date unknown"} · {esc(c.source)}'
-            f'{f" · page {c.page}" if c.page else ""}</div>'
+            f'{f" · page {c.page}" if c.page else ""}{_COMMENT if c.comment else ""}</div>'
             f"{body}</div>"
         )
     return '<div class="cb-sources">' + "".join(cards) + "</div>"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from bot.config import BotConfig, EngineName
 from bot.models import Answer, Message, QuestionError
@@ -62,6 +62,8 @@ class DocumentInfo(BaseModel):
     published: str | None
     site: str | None = Field(default=None, description="The outlet: the page's site name, else its host.")
     url: str | None = Field(default=None, description="The page's canonical address, when it declares one.")
+    description: str | None = Field(default=None, description="The page's own summary (its description meta): "
+                                    "metadata, not article text.")
     chunks: int
     index: Literal["static", "full"] = Field(
         description="static: searchable with the fast tier-1 vectors; full: upgraded to the full model's vectors.")
@@ -70,7 +72,8 @@ class DocumentInfo(BaseModel):
     def of(cls, d: Document) -> DocumentInfo:
         """From a manifest entry."""
         return cls(doc_id=d.doc_id, source=d.source, title=d.title, author=d.author, published=d.published,
-                   site=d.site, url=d.url, chunks=d.chunks, index="full" if d.tier == 2 else "static")
+                   site=d.site, url=d.url, description=d.description, chunks=d.chunks,
+                   index="full" if d.tier == 2 else "static")
 
 
 class DocumentCounts(BaseModel):
@@ -105,6 +108,22 @@ class IngestPathsRequest(BaseModel):
     paths: list[str] = Field(min_length=1, max_length=1000,
                              description="Absolute paths of files or folders on the server's machine.")
     prune: bool = Field(default=False, description="Also remove stored documents whose files are gone.")
+
+
+class UrlsRequest(BaseModel):
+    """Body of POST /api/documents/urls: pages to fetch, and feeds whose entries to fetch."""
+
+    urls: list[Annotated[str, Field(min_length=1, max_length=2048)]] = Field(
+        default_factory=list, max_length=100, description="http(s) addresses of article pages (HTML, text or PDF).")
+    feeds: list[Annotated[str, Field(min_length=1, max_length=2048)]] = Field(
+        default_factory=list, max_length=20,
+        description="RSS or Atom feed addresses: each new or changed entry's page is fetched and ingested.")
+
+    @model_validator(mode="after")
+    def _some(self) -> UrlsRequest:
+        if not self.urls and not self.feeds:
+            raise ValueError("give at least one URL in `urls` or `feeds`")
+        return self
 
 
 class PasteRequest(BaseModel):

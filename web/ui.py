@@ -89,13 +89,18 @@ def _articles_tab(art_h: ArticleHandlers, guard: Guard, demo: gr.Blocks) -> tupl
     token = gr.Textbox(label="Admin token", type="password", elem_id="cb-admin-token", max_lines=1)
     with gr.Row():
         with gr.Column():
-            files = gr.File(label="Upload .txt, .md or .html files", file_count="multiple",
+            files = gr.File(label="Upload .txt, .md, .html or .pdf files", file_count="multiple",
                             file_types=sorted(SUPPORTED), elem_id="cb-upload")
             upload = gr.Button("Add files", variant="primary", elem_id="cb-upload-btn")
         with gr.Column():
             paste_title = gr.Textbox(label="Title", elem_id="cb-paste-title", max_lines=1)
             paste_text = gr.Textbox(label="Article text", lines=6, elem_id="cb-paste-text")
             paste = gr.Button("Add text", elem_id="cb-paste-btn")
+        with gr.Column():
+            urls = gr.Textbox(label="Page or feed URLs, one per line", lines=3, elem_id="cb-urls",
+                              placeholder="https://example.com/news/story.html")
+            as_feed = gr.Checkbox(label="These are RSS/Atom feeds: add their entries", elem_id="cb-urls-feed")
+            fetch = gr.Button("Fetch and add", elem_id="cb-urls-btn")
     result = gr.HTML("", elem_id="cb-upload-result")
     gr.Markdown("### Stored articles")
     table = gr.HTML("", elem_id="cb-docs")
@@ -104,5 +109,6 @@ def _articles_tab(art_h: ArticleHandlers, guard: Guard, demo: gr.Blocks) -> tupl
         remove = gr.Button("Delete", variant="stop", elem_id="cb-delete-btn", scale=1)
     upload.click(art_h.upload, [files, token], [result, table, pick, files])
     paste.click(art_h.paste, [paste_title, paste_text, token], [result, table, pick, paste_title, paste_text])
+    fetch.click(art_h.fetch, [urls, as_feed, token], [result, table, pick, urls])
     remove.click(art_h.delete, [pick, token], [result, table, pick])
     return table, pick

@@ -87,6 +87,20 @@ class ArticleHandlers:
             return html, table, picker, gr.update(), gr.update()
         return html, table, picker, "", ""
 
+    def fetch(self, text: str, feeds: bool, token: str, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        """Fetch the pages (or the feeds' entries) named one per line, and add them."""
+        if denied := self._denied(token):
+            return notice_html(denied), gr.update(), gr.update(), gr.update()
+        urls = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        if not urls:
+            return notice_html("Enter one or more http(s) addresses, one per line."), gr.update(), gr.update(), \
+                gr.update()
+        progress(0, desc="fetching…")
+        report = self.library.add_sources([] if feeds else urls, urls if feeds else [],
+                                          progress=lambda d, t: progress((d, t), desc="embedding", unit="chunks"))
+        html, table, picker = self._finish([] if feeds else urls, report)
+        return html, table, picker, gr.update() if report.errors else ""
+
     def delete(self, doc_id: str | None, token: str) -> tuple[Any, ...]:
         """Remove the chosen document."""
         if denied := self._denied(token):

@@ -77,6 +77,7 @@ class _Candidate:
     score: float = 0.0
     answers: list[Entity] | None = None  # entities of the expected type (offsets in `text`); None: not typed
     competes: bool = True  # names another entity of a type the question names (or was not tagged)
+    metadata: str | None = None  # "description": a sentence of the page's summary, cited as metadata
 
 
 @dataclass
@@ -207,10 +208,15 @@ class ExtractiveEngine:
         chosen.sort(key=lambda c: (c.doc_id != best.doc_id, c.doc_id, c.start))
         short = None
         entity = short_answer(best.answers or [], best.text, words(resolved.question))
-        if entity is not None:
+        if entity is not None and best.metadata is None:
             short = Span(best.doc_id, best.chunk_id, best.start + entity.start, best.start + entity.end)
-        return Draft(claims=[Claim(c.text, [Span(c.doc_id, c.chunk_id, c.start, c.end)]) for c in chosen],
-                     short=short)
+        return Draft(claims=[Claim(c.text, [self._span(c, corpus)]) for c in chosen], short=short)
+
+    @staticmethod
+    def _span(c: _Candidate, corpus: Corpus) -> Span | MetaSpan:
+        if c.metadata == "description":
+            return MetaSpan(c.doc_id, "description", corpus.docs[c.doc_id].description or c.text)
+        return Span(c.doc_id, c.chunk_id, c.start, c.end)
 
     def _typed(self, candidates: list[_Candidate], parsed: Parsed, names: list[list[str]], bonus: float
                ) -> list[_Candidate]:
@@ -256,11 +262,18 @@ class ExtractiveEngine:
             text = corpus.texts.get(doc.doc_id, "")
             spans = corpus.sentences.get(doc.doc_id, [])
             lo = bisect.bisect_left(spans, (p.chunk.start, -1))
+            summary = _description_span(text, doc)
             for i in range(lo, len(spans)):
                 a, b = spans[i]
                 if b > p.chunk.end:
                     break
-                if (doc.doc_id, a) in seen or is_header_line(text[a:b], doc):
+                if (doc.doc_id, a) in seen:
+                    continue
+                if summary[0] <= a and b <= summary[1]:
+                    seen.add((doc.doc_id, a))
+                    out.append(_Candidate(doc.doc_id, p.chunk.id, a, b, a, text[a:b], rank, metadata="description"))
+                    continue
+                if is_header_line(text[a:b], doc):
                     continue
                 seen.add((doc.doc_id, a))
                 start = a
@@ -295,7 +308,11 @@ class ExtractiveEngine:
         for c in out[cfg.semantic_candidates :]:
             c.score = -1.0  # not compared by meaning: checked only after every scored candidate
         out.sort(key=lambda c: -c.score)
-        return out
+        # The page's summary is the publisher's, not the article: quoted only when no scored sentence of an
+        # article answers, right after them.
+        scored = [c for c in out if c.score > -1.0]
+        return ([c for c in scored if c.metadata is None] + [c for c in scored if c.metadata is not None]
+                + [c for c in out if c.score <= -1.0])
 
     def _on_topic(self, cand: _Candidate, analysis: Analysis) -> bool:
         """For a when / how-many question: does the sentence share one of its words besides the names, by stem
@@ -384,6 +401,14 @@ def _bigrams(text: str) -> set[tuple[str, str]]:
 
 def _abstain_sentence(reason: str) -> str:
     return reason or "The articles do not say."
+
+
+def _description_span(text: str, doc: Document) -> tuple[int, int]:
+    """Where the page's description stands in the stored text (a header line before the body), or (-1, -1)."""
+    if not doc.description:
+        return (-1, -1)
+    at = text.find(doc.description, 0, 4 * len(doc.description) + 2000)
+    return (at, at + len(doc.description)) if at >= 0 else (-1, -1)
 
 
 def is_header_line(sentence: str, doc: Document) -> bool:

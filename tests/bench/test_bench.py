@@ -153,3 +153,24 @@ def test_levers_time_the_same_sample_with_and_without_each_lever(tmp_path):
         assert out[key]["unit"] == "share"
     assert out["encode_batch"] == emb.batch_size == 16  # the configured batch is restored after the 64 run
     assert f"overlap {OLD_OVERLAP}" in lines[0] and "in batches of 16 instead of 64" in lines[0]
+
+
+def test_extraction_misses_and_leaks_are_counted_by_class(tmp_path):
+    from bench.extraction import load_cases, score
+
+    pages = tmp_path / "web" / "pages"
+    pages.mkdir(parents=True)
+    body = " ".join(f"The ferry crew counted {i} seals on the sandbank at low tide." for i in range(8))
+    (pages / "b.html").write_text(
+        '<html><head><title>Seal count</title><meta name="description" content="A summary only the meta holds.">'
+        f'</head><body><article><h1>Seal count</h1><p>{body}</p></article><div class="comments"><ul>'
+        '<li class="comment"><p>We saw them too from the harbour wall on Sunday!</p></li></ul></div></body></html>')
+    (tmp_path / "web" / "expected.json").write_text(json.dumps({"https://example.org/b": {
+        "file": "b.html", "with": ["counted 3 seals", "summary only the meta holds", "from the harbour wall",
+                                   "not on the page at all"],
+        "without": ["Seal count"]}}))
+    folder = tmp_path / "web"
+    s = score(load_cases(folder), folder / "pages", lambda p: "Seal count. The ferry crew counted 3 seals",
+              classes=True)
+    assert s.miss_classes == {"description": 1, "comments": 1, "not extracted": 1}
+    assert sum(s.leak_classes.values()) == 1

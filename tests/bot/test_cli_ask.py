@@ -31,8 +31,8 @@ def test_ask_json_has_the_documented_shape(seeded_store_factory):
     assert ans["abstained"] is False and "2013" in ans["answer"] and ans["engine"] == "extractive"
     c = ans["citations"][0]
     assert set(c) == {"n", "kind", "field", "doc_id", "source", "title", "chunk_id", "start", "end", "quote", "site",
-                      "url"}
-    assert c["kind"] == "text" and c["field"] is None
+                      "url", "page", "comment"}
+    assert c["kind"] == "text" and c["field"] is None and c["page"] is None and c["comment"] is False
     assert c["n"] == 1 and c["source"] == "000_7d831f6347d504d0.txt"
 
 

@@ -71,3 +71,27 @@ def test_which_outlets_lists_every_outlet_that_reported_the_story(deps):
     assert {"Harbour Gazette", "Coastline Daily"} <= cited
     assert "Valley Courier" not in cited
     assert all(c.kind == "metadata" and c.field == "site" for c in ans.citations)
+
+
+def test_the_page_description_is_cited_as_metadata_only_when_no_article_sentence_answers(tmp_path, real_embedder):
+    from ingest.config import IngestConfig
+    from ingest.pipeline import ingest
+    from vectorstore.config import StoreConfig
+    from vectorstore.store import Store
+
+    body = ("<p>The Morwenna ferry returned to service on Tuesday after repairs to its engine room.</p>"
+            "<p>The operator said crossings to Tallow Point would run every two hours until the summer.</p>")
+    summary = "Islanders had waited nine days for the only car ferry to the mainland to come back."
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ferry.html").write_text(
+        f'<html><head><title>Ferry back in service</title><meta name="description" content="{summary}"></head>'
+        f"<body><article><h1>Ferry back in service</h1>{body}</article></body></html>")
+    cfg = StoreConfig(chroma_path=tmp_path / "chroma", collection="description")
+    assert not ingest([tmp_path / "in"], Store.open(cfg), lambda: real_embedder, IngestConfig()).errors
+    deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=real_embedder)
+    text = answer("How often will the ferry run to Tallow Point?", [], deps)
+    assert not text.abstained and text.citations[0].kind == "text"
+    meta = answer("How many days had islanders waited for the car ferry?", [], deps)
+    assert not meta.abstained, meta.answer
+    (cite,) = meta.citations
+    assert (cite.kind, cite.field, cite.quote) == ("metadata", "description", summary)

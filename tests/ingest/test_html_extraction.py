@@ -34,8 +34,11 @@ def test_the_description_meta_is_not_added_to_the_article(tmp_path):
     # in its body, and would be counted against precision by any extraction benchmark.
     desc = "Ecologists say cleaner water brought the otters back after forty years away."
     p = _prepare(tmp_path, _page(f'<meta name="description" content="{desc}">'))
-    assert desc not in p.page_text and desc not in p.clean_text
+    assert desc not in p.page_text
     assert p.page_text.startswith("Otters return\n\nThe river council counted 0")
+    # It is metadata: a field of the document, and a header line of the stored text (searchable, never quoted).
+    assert p.doc.description == desc
+    assert p.clean_text.index(desc) < p.clean_text.index("The river council counted")
 
 
 def test_header_is_kept_apart_from_the_page_text(tmp_path):
@@ -59,9 +62,14 @@ def test_each_block_becomes_a_paragraph_so_widgets_between_them_go(tmp_path):
 def test_reader_comments_are_left_out_unless_asked_for_and_then_follow_the_article(tmp_path):
     comments = ('<div class="comments"><ul><li class="comment"><p>Lovely to hear the otters are back, we saw two '
                 'near the old mill last week!</p></li></ul></div>')
-    assert "old mill" not in _prepare(tmp_path, _page(after=comments)).page_text
+    plain = _prepare(tmp_path, _page(after=comments))
+    assert "old mill" not in plain.page_text and plain.doc.comments_at == -1
     p = _prepare(tmp_path, _page(after=comments), html_comments=True)
     assert p.page_text.index("saw two near the old mill") > p.page_text.index("repeat the count next year")
+    # Marked: a heading line, and the offset where the comments begin, so citations can say "a reader's comment".
+    at = p.doc.comments_at
+    assert p.clean_text[at:].startswith("Reader comments\n\n")
+    assert p.clean_text.index("repeat the count next year") < at < p.clean_text.index("saw two near the old mill")
 
 
 def test_no_text_at_all_gives_none():

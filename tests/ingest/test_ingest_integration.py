@@ -60,7 +60,8 @@ def test_cli_ingest_json_summary_and_documents(tmp_path, seeds_copy):
     assert summary["documents"] == {"added": 2, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0}
     assert summary["chunks_embedded"] > 10 and summary["errors"] == []
     docs = json.loads(_cli(["documents", "--json"], env).stdout)
-    assert [set(d) for d in docs] == [{"doc_id", "source", "title", "author", "published", "site", "url", "chunks", "index"}] * 2
+    assert [set(d) for d in docs] == [{"doc_id", "source", "title", "author", "published", "site", "url",
+                                       "description", "chunks", "index"}] * 2
     assert {d["index"] for d in docs} == {"static"}  # searchable now; the full index comes with `upgrade`
     upgraded = _cli(["upgrade"], env)
     assert upgraded.returncode == 0 and "upgraded 2 documents" in upgraded.stdout

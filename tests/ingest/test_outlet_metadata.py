@@ -58,3 +58,25 @@ def test_a_document_without_an_outlet_never_passes_an_outlet_filter():
                    rev="r", ingested_at="", chunks=1)
     assert not Filters.checked([], None, None, sites=["Anything"]).admits(doc)
     assert Filters.checked([], None, None, sites=[" "]).admits(doc)  # a blank name is no filter
+
+
+DESCRIPTION = "Crossings between Oskarby and Tull restart as the crew's three-week walkout ends with a pay deal."
+
+
+def test_the_description_is_metadata_searchable_and_not_article_text(tmp_path, hash_embedder):
+    got = extract_html(page(f'<meta name="description" content="{DESCRIPTION}">'))
+    assert got is not None and got.meta["description"] == DESCRIPTION
+    assert DESCRIPTION not in got.body and DESCRIPTION in got.header  # a header line: searchable, not the article
+    # A description the body already holds verbatim is article text: not repeated as metadata.
+    lede = ("The river ferry between Oskarby and Tull resumed on Monday after a three-week strike by its crew, "
+            "the operator said.")
+    same = extract_html(page(f'<meta name="description" content="{lede}">'))
+    assert same is not None and "description" not in same.meta
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "courier.html").write_text(page(f'<meta name="description" content="{DESCRIPTION}">'))
+    store = Store.open(StoreConfig(chroma_path=tmp_path / "chroma", collection="description"))
+    assert not ingest([folder], store, lambda: hash_embedder, IngestConfig()).errors
+    (doc,) = store.documents()
+    assert doc.description == DESCRIPTION

@@ -69,7 +69,8 @@ def _bad_files(tmp_path):
     (bad / "blank.md").write_text("   \n\n  \n")
     (bad / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     (bad / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e in M\xfcnchen.".encode("latin-1"))
-    (bad / "slides.pdf").write_bytes(b"%PDF-1.4 fake")
+    (bad / "slides.pdf").write_bytes(b"%PDF-1.4 fake")  # a PDF header and nothing a PDF reader can read
+    (bad / "deck.pptx").write_bytes(b"PK\x03\x04 not supported")
     (bad / "huge.txt").write_text("Big article sentence. " * 60_000)  # ~1.3 MB, over the 1 MB test limit
     (bad / "dangling.txt").symlink_to(bad / "does-not-exist.txt")  # unreadable: the target is gone
     (bad / "dir.txt").mkdir()  # a folder with a text name; the folder itself is walked, not read
@@ -90,11 +91,12 @@ def test_every_bad_input_gets_a_clear_reason_and_the_store_is_untouched(tmp_path
     assert reasons["blank.md"] == "file is empty"
     assert "binary" in reasons["binary.txt"]
     assert "not valid UTF-8" in reasons["latin1.txt"] and "encoding" in reasons["latin1.txt"]
-    assert "unsupported file type '.pdf'" in reasons["slides.pdf"]
+    assert "not a readable PDF" in reasons["slides.pdf"]
+    assert "unsupported file type '.pptx'" in reasons["deck.pptx"]
     assert "over the 1 MB limit" in reasons["huge.txt"] and "CITEBOT_MAX_FILE_MB" in reasons["huge.txt"]
     assert "cannot read file" in reasons["dangling.txt"]
     assert reasons["missing.txt"] == "no such file or directory"
-    assert report.added == 1 and len(report.errors) == 8
+    assert report.added == 1 and len(report.errors) == 9
     docs, chunk_ids, texts = _snapshot(store)
     assert [d for d in docs if d[0] in {x[0] for x in before[0]}] == before[0]  # the seeds are exactly as before
     assert set(before[1]) <= set(chunk_ids)

@@ -91,7 +91,8 @@ def test_malformed_requests_get_a_clear_4xx(client, path, body, status, message)
 def test_documents_health_ready_and_openapi(client):
     docs = client.get("/api/documents").json()
     assert {d["source"] for d in docs} == {"000_7d831f6347d504d0.txt", "004_3ea41cb918c3c8f6.txt"}
-    assert set(docs[0]) == {"doc_id", "source", "title", "author", "published", "site", "url", "chunks", "index"}
+    assert set(docs[0]) == {"doc_id", "source", "title", "author", "published", "site", "url", "description",
+                            "chunks", "index"}
     assert {d["index"] for d in docs} == {"full"}  # ingested with the full model: nothing waits for tier 2
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
@@ -170,3 +171,24 @@ def test_filters_restrict_retrieval_and_bad_dates_are_rejected(client):
     assert "2012" in dated["answer"]
     bad = client.post("/api/ask", json={**q, "published_from": "last week"})
     assert bad.status_code == 422 and "published_from must be a date" in bad.json()["error"]
+
+
+def test_citations_say_which_pdf_page_and_whether_a_reader_commented():
+    from bot.answer import build_answer
+    from bot.draft import Claim, Draft, Span
+    from bot.retrieve import Corpus
+    from vectorstore.store import Document
+
+    text = "Page one says the levee held.\n\nPage two says the pumps failed.\n\nReader comments\n\nI saw it happen."
+    pdf = Document("p1", "report.pdf", "", "Levee report", None, None, "s", "r", "", 1, pages="1:0,2:31")
+    html = Document("h1", "story.html", "", "Levee story", None, None, "s", "r", "", 1, comments_at=64)
+    corpus = Corpus(docs={"p1": pdf, "h1": html}, texts={"p1": text, "h1": text}, chunks=[], bm25=None,
+                    sentences={}, signature="")
+    pumps, witness = text.index("Page two"), text.index("I saw")
+    draft = Draft(claims=[Claim("Page two says the pumps failed.", [Span("p1", "c", pumps, pumps + 31)]),
+                          Claim("I saw it happen.", [Span("h1", "c", witness, witness + 16)])])
+    ans = build_answer("q", draft, corpus, "extractive", Timings())  # type: ignore[arg-type]
+    assert [(c.page, c.comment) for c in ans.citations] == [(2, False), (None, True)]
+    assert pdf.page_at(0) == 1 and pdf.page_at(30) == 1 and pdf.page_at(31) == 2 and html.page_at(5) is None
+    cards = sources_html(ans, corpus)  # type: ignore[arg-type]
+    assert "page 2" in cards and "a reader’s comment, not the article" in cards

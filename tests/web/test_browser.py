@@ -53,8 +53,10 @@ def server(tmp_path_factory):
     articles = tmp / "articles"
     shutil.copytree(ROOT / "seeds", articles)
     (articles / "gala.txt").write_text(XSS_ARTICLE)
+    # The loopback site of the URL test is a private address: this server is allowed to fetch it.
     env = {**os.environ, "CITEBOT_CHROMA_PATH": str(tmp / "store"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "CITEBOT_DATA_DIR": str(tmp / "data"), "CITEBOT_ADMIN_TOKEN": ADMIN_TOKEN}
+           "CITEBOT_DATA_DIR": str(tmp / "data"), "CITEBOT_ADMIN_TOKEN": ADMIN_TOKEN,
+           "CITEBOT_FETCH_ALLOW_PRIVATE": "true"}
     ingest = subprocess.run([str(BIN / "citebot"), "ingest", str(articles)], env=env, capture_output=True, text=True,
                             timeout=300)
     assert ingest.returncode == 0, ingest.stderr
@@ -197,6 +199,32 @@ def test_upload_then_ask_gets_a_cited_answer_from_the_new_article(page, tmp_path
     link = page.locator(BOT).last.locator('a[href="#cb-src-1"]').first
     link.click()
     expect(page.locator("#cb-src-1")).to_have_class(re.compile(r"\bcb-flash\b"))
+
+
+def test_fetch_a_page_by_url_then_ask_about_it(page):
+    from loopback_site import PAGES, Site
+    from playwright.sync_api import expect
+
+    site = Site()
+    try:
+        _articles(page)
+        page.locator("#cb-urls textarea").fill(f"{site.url('/news/' + PAGES[1])}\n{site.url('/missing.html')}")
+        page.locator("#cb-urls-btn").click()
+        result = page.locator("#cb-upload-result")
+        expect(result).to_contain_text("1 added", timeout=90_000)
+        expect(result.locator(".cb-file-error")).to_contain_text("HTTP 404")
+        expect(page.locator("#cb-docs")).to_contain_text(site.url("/news/" + PAGES[1]))
+        # A feed: its entries are fetched (the page already stored is unchanged).
+        page.locator("#cb-urls textarea").fill(site.url("/feed.atom"))
+        page.locator("#cb-urls-feed input").check()
+        page.locator("#cb-urls-btn").click()
+        expect(result).to_contain_text("1 added, 0 updated, 1 unchanged", timeout=90_000)
+        expect(page.locator("#cb-docs")).to_contain_text(site.url("/news/" + PAGES[2]))
+        _chat(page)
+        _ask(page, "Which film won the top prize at the Screen Actors Guild awards?", "Parasite")
+        expect(page.locator("#cb-sources .cb-card").first).to_contain_text(site.url("/news/" + PAGES[1]))
+    finally:
+        site.close()
 
 
 def test_paste_then_delete_an_article(page):
