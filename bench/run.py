@@ -230,6 +230,25 @@ TARGETS: list[Target] = [
     ("flood: /healthz always within 100 ms", ("server", "flood", "healthz_max_ms"), "<=", 100.0),
     ("serve ready <= 10 s", ("server", "serve_ready_seconds"), "<=", 10.0),
     ("warm ask via a running server <= 1 s", ("server", "warm_ask", "median_seconds"), "<=", 1.0),
+    *[(f"scale {n}: {what}", ("scale", str(n), key), op, limit) for n, rows in {
+        1000: [("serve ready <= 8 s", "serve_ready_seconds", "<=", 8.0), ("answer p50 <= 80 ms", "answer_p50_ms",
+               "<=", 80.0), ("answer p95 <= 200 ms", "answer_p95_ms", "<=", 200.0),
+               ("RSS after 200 questions <= 1 GB", "rss_after_200_questions_mb", "<=", 1000.0),
+               ("upload answerable <= 2 s", "upload_answerable_seconds", "<=", 2.0),
+               ("needles cited >= 0.9", "needle_cited", ">=", 0.9)],
+        10000: [("serve ready <= 8 s", "serve_ready_seconds", "<=", 8.0), ("answer p50 <= 100 ms", "answer_p50_ms",
+                "<=", 100.0), ("answer p95 <= 250 ms", "answer_p95_ms", "<=", 250.0),
+                ("RSS after 200 questions <= 1.2 GB", "rss_after_200_questions_mb", "<=", 1200.0),
+                ("upload answerable <= 2 s", "upload_answerable_seconds", "<=", 2.0),
+                ("needles cited >= 0.9", "needle_cited", ">=", 0.9)],
+        100000: [("serve ready <= 10 s", "serve_ready_seconds", "<=", 10.0), ("answer p50 <= 150 ms", "answer_p50_ms",
+                 "<=", 150.0), ("answer p95 <= 400 ms", "answer_p95_ms", "<=", 400.0),
+                 ("RSS after 200 questions <= 2 GB", "rss_after_200_questions_mb", "<=", 2000.0),
+                 ("upload answerable <= 5 s", "upload_answerable_seconds", "<=", 5.0),
+                 ("needles cited >= 0.85", "needle_cited", ">=", 0.85)],
+    }.items() for what, key, op, limit in rows],
+    ("scale: answer p50 grows clearly slower than the archive (log-log slope <= 0.5)",
+     ("scale", "answer_p50_slope_vs_articles"), "<=", 0.5),
     ("web extraction: with recall >= 0.975", ("extraction", "citebot", "with_recall"), ">=", 0.975),
     ("web extraction: without leakage <= 0.10", ("extraction", "citebot", "without_leakage"), "<=", 0.10),
     ("web extraction: recall above bare trafilatura's", ("extraction", "citebot", "with_recall"), ">",
@@ -264,7 +283,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_bench(pages: int = 150, quick: bool = False, log: Log = print, shared: Path = SHARED,
-              only: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
+              only: tuple[str, ...] = SECTIONS, scale_sizes: list[int] | None = None) -> dict[str, Any]:
     """Run the chosen benchmarks and return the results (the bench.json shape)."""
     from bench.extraction import bench_extraction
 
@@ -274,10 +293,28 @@ def run_bench(pages: int = 150, quick: bool = False, log: Log = print, shared: P
         extraction = bench_extraction(shared / "bench" / "web-extraction", log)
         if extraction is not None:
             results["extraction"] = extraction
-    if set(only) - {"extraction"}:
+    if "scale" in only:
+        from bench.scale import bench_scale
+
+        sizes = scale_sizes or ([1000] if quick else [1000, 10_000, 100_000])
+        results["scale"] = bench_scale(sizes, _news_texts(shared), log)
+    if set(only) - {"extraction", "scale"}:
         results.update(_run_store_benches(pages, quick, log, only, shared))
     results["targets"] = check_targets(results)
     return results
+
+
+def _news_texts(shared: Path) -> list[str]:
+    """Real news text to build synthetic archives from: the shared news pages' extracted text, and the seeds."""
+    from ingest.html import extract_html
+
+    texts = [p.read_text("utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    for folder in (shared / "eval" / "news", shared / "eval" / "news2"):
+        for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
+            got = extract_html(page.read_text("utf-8", errors="replace"))
+            if got is not None:
+                texts.append(got.body)
+    return texts
 
 
 def _run_store_benches(pages: int, quick: bool, log: Log, only: tuple[str, ...], shared: Path) -> dict[str, Any]:

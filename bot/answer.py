@@ -103,7 +103,7 @@ def stream(
     if resolved.query != q:
         yield StatusEvent(stage="resolved", detail=resolved.query)
     corpus = deps.retriever.corpus
-    resolved.outlets = named_outlets(q, {d.site for d in corpus.docs.values() if d.site})
+    resolved.outlets = named_outlets(q, corpus.sites)
     if resolved.outlets and not (filters and filters.sites):
         # "According to the Verge, ...": the question is asked of that outlet's articles.
         filters = replace(filters or Filters(), sites=resolved.outlets)

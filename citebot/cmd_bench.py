@@ -20,6 +20,9 @@ def bench(
     only: Annotated[str, typer.Option(help=f"Comma-separated sections to run, of: {', '.join(SECTIONS)}. "
                                       "Every section but extraction also runs the ingest one.")]
     = ",".join(SECTIONS),
+    scale_sizes: Annotated[str | None, typer.Option(help="Archive sizes (articles) for the scale section, e.g. "
+                                                    "1000,10000 (default: 1000, 10000 and 100000; --quick: 1000).")]
+    = None,
 ) -> None:
     """Web-extraction, ingest, answer, needle, store-scale, server and cold-start benchmarks against the baselines."""
     from bench.run import run_bench, table
@@ -29,8 +32,13 @@ def bench(
     if unknown:
         raise typer.BadParameter(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}",
                                  param_hint="--only")
+    try:
+        sizes = [int(x) for x in scale_sizes.split(",") if x.strip()] if scale_sizes else None
+    except ValueError:
+        raise typer.BadParameter("give whole numbers of articles, e.g. 1000,10000", param_hint="--scale-sizes") \
+            from None
     results = run_bench(pages=10 if quick and pages == 150 else pages, quick=quick,
-                        log=lambda m: typer.echo(m, err=True), shared=shared, only=chosen)
+                        log=lambda m: typer.echo(m, err=True), shared=shared, only=chosen, scale_sizes=sizes)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     md = table(results)

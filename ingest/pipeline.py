@@ -30,6 +30,8 @@ from vectorstore.store import Chunk, Document, Store
 PIPELINE_VERSION = "5"
 
 ProgressFn = Callable[[int, int], None]
+# Up to this many files, an ingest reads only their own manifest entries (see _ingest_locked).
+_FEW_FILES = 200
 
 
 @dataclass
@@ -267,12 +269,17 @@ def _ingest_locked(
     start_pool_early(len(files), config)
     if reindex:
         store.reset()
-    existing = {d.doc_id: d for d in store.documents()}
     max_bytes = int(config.max_file_mb * 1024 * 1024)
-    if store.chunk_count() or store.chunk_count(tier=1):
-        # Chunks of a run that died before committing their document (also on a store with none committed yet),
-        # so a new document's own commit has nothing older to clean up.
-        store.collect_garbage(existing.values())
+    if prune or len(files) > _FEW_FILES:
+        existing = {d.doc_id: d for d in store.documents()}
+        if store.chunk_count() or store.chunk_count(tier=1):
+            # Chunks of a run that died before committing their document (also on a store with none committed
+            # yet), so a new document's own commit has nothing older to clean up.
+            store.collect_garbage(existing.values())
+    else:
+        # A few files (an upload, a fetched page) into a large archive: only their own entries are read, and
+        # the store-wide clean-up of a killed run's chunks (invisible, only disk) waits for a larger ingest.
+        existing = store.documents_by_id(doc_id_of(source_of(path, root)) for path, root in files)
     seen: dict[str, str] = {}
     jobs = []
     for path, root in files:

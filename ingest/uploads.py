@@ -63,6 +63,13 @@ def checked_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def _plain_name(name: str) -> str | None:
+    try:
+        return checked_name(name)
+    except LoadError:
+        return None
+
+
 def slug(title: str) -> str:
     """A file-name stem from a title: lower-case ASCII words joined by '-'."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
@@ -78,8 +85,8 @@ class Library:
         self.store = store
         self.embedder_factory = embedder_factory
         self.config = config
-        # Folders sent by `citebot ingest` get tier-1 vectors (searchable at once); the owner's upgrade worker
-        # gives them the full model's.
+        # Uploads, fetched pages and folders sent by `citebot ingest` get tier-1 vectors (searchable at once); the
+        # owner's upgrade worker gives them the full model's.
         self.static_factory = static_factory
         # Chroma and the upload folder are shared; two requests must not interleave their writes.
         self._lock = threading.Lock()
@@ -98,8 +105,10 @@ class Library:
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.upload_dir))
             try:
                 accepted, errors = self._stage(uploads, staging)
-                report = ingest(accepted, self.store, self.embedder_factory, self.config,
-                                progress=progress) if accepted else IngestReport()
+                # Tier 1 when the owner has a static model: answerable within a second or two, whatever the size
+                # of the archive; its upgrade worker gives them the full model's vectors behind.
+                report = ingest(accepted, self.store, self.embedder_factory, self.config, progress=progress,
+                                static_factory=self.static_factory) if accepted else IngestReport()
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         report.errors = errors + [FileError(Path(e.path).name, e.error) for e in report.errors]
@@ -142,7 +151,8 @@ class Library:
         accepted: list[Path] = []
         errors: list[FileError] = []
         seen: set[str] = set()
-        existing = {d.doc_id: d for d in self.store.documents()}
+        existing = self.store.documents_by_id(doc_id_of(checked) for up in uploads
+                                              if (checked := _plain_name(up.name)) is not None)
         for up in uploads:
             shown = up.name
             try:
@@ -174,7 +184,7 @@ class Library:
     def delete(self, doc_id: str) -> str:
         """Remove a document from the store, and its file when it was uploaded; returns its source."""
         with self._lock:
-            doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
+            doc = self.store.documents_by_id([doc_id]).get(doc_id)
             if doc is None:
                 raise NotFoundError(f"no stored document with id {doc_id!r}")
             with self.store.writing("script"):

@@ -32,6 +32,7 @@ from vectorstore.errors import StoreError
 OWNER_FILE = "owner.lock"
 # How often a waiting process looks at the lock again (it re-reads the holder, which may have changed role).
 _POLL_S = 0.2
+_UNREADABLE_S = 5.0  # how long an empty owner record is taken for one being written
 # Roles a writer waits for by default: both finish by themselves. A server never does.
 FINITE_ROLES = frozenset({"ingest", "upgrade"})
 
@@ -171,6 +172,7 @@ class Ownership:
         fd = os.open(owner_path(self.folder), os.O_RDWR | os.O_CREAT, 0o644)
         told: Holder | None = None
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        unreadable_since = [time.monotonic()]
         try:
             while True:
                 try:
@@ -178,7 +180,14 @@ class Ownership:
                     return fd
                 except BlockingIOError:
                     pass
-                holder = _read_holder(fd) or Holder(role="unknown", pid=0, host="")
+                read = _read_holder(fd)
+                if read is None and time.monotonic() - unreadable_since[0] < _UNREADABLE_S:
+                    # A new owner writes its record just after it takes the lock: between the two the file is
+                    # empty, which is no reason to give up (a waiter used to fail with "unknown" right then).
+                    time.sleep(_POLL_S)
+                    continue
+                holder = read or Holder(role="unknown", pid=0, host="")
+                unreadable_since[0] = time.monotonic()
                 if holder.role not in self.wait_for:
                     raise StoreOwnedError(self.folder, holder)
                 if holder != told:

@@ -11,7 +11,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -337,6 +337,12 @@ class Store:
         """What failed last even after a reopen, while it still fails (None when the store is well)."""
         return "; ".join(f"{k}: {v}" for k, v in self.failures.items()) or None
 
+    def change_token(self) -> tuple[int, ...] | None:
+        """Changes whenever any process writes the embedded store (its SQLite files' sizes and times), and is read
+        without asking Chroma anything, so a reader can skip re-reading the manifest when nothing was written;
+        None for a Chroma server, whose manifest must be read to know."""
+        return _stamp(self.folder) if self.embedded else None
+
     def follow_writes(self) -> None:
         """Called when the manifest changed: a process that does not own the embedded store reopens it, since
         its in-memory vector index does not have the owner's new vectors (Chroma would fail to find them)."""
@@ -500,6 +506,28 @@ class Store:
         return self.documents_and_texts(with_texts=False)[0]
 
     @_read
+    @_read
+    def document_count(self) -> int:
+        """How many documents are committed, without reading them (a readiness probe's question)."""
+        if self._docs is None:
+            self._open_existing(check_model=True)
+        return 0 if self._docs is None else int(self._docs.count())
+
+    @_read
+    def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The committed documents among these ids: what a small ingest or an upload needs, without reading the
+        whole manifest (whose size grows with the archive)."""
+        if self._docs is None:
+            self._open_existing(check_model=True)
+        ids = sorted(set(doc_ids))
+        if self._docs is None or not ids:
+            return {}
+        out: dict[str, Document] = {}
+        for lo in range(0, len(ids), _IN_LIMIT):
+            got = self._docs.get(ids=ids[lo : lo + _IN_LIMIT], include=["metadatas"])
+            out.update({i: _doc(m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)})
+        return out
+
     def documents_and_texts(self, with_texts: bool = True) -> tuple[list[Document], dict[str, str]]:
         """Every committed document (sorted by source) and its cleaned text, read together in one get, so the
         texts are of exactly these revisions."""
@@ -520,6 +548,10 @@ class Store:
     def document_texts(self) -> dict[str, str]:
         """All cleaned texts by doc_id."""
         return self.documents_and_texts()[1]
+
+    def texts_at(self, wanted: dict[str, str | None]) -> dict[str, str]:
+        """Texts of these documents, each only while it is still at the given revision (None: any)."""
+        return self._texts_at(wanted)
 
     @_read
     def _texts_at(self, wanted: dict[str, str | None]) -> dict[str, str]:
@@ -687,19 +719,25 @@ class Store:
             texts = self._texts_at(dict(revs))
         chunks: list[Chunk] = []
         for tier in (2, 1):
-            live = {d.rev for d in docs if d.tier == tier}
-            if not live:
+            at_tier = {d.doc_id: d.rev for d in docs if d.tier == tier}
+            if not at_tier:
                 continue
             col = self._read_col(tier)
             if col is None:
                 continue
-            got = col.get(where={"rev": {"$in": sorted(live)}}, include=["documents", "metadatas"])
-            chunks += _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, revs)
+            # Every stored chunk of the tier, page by page, kept when its document is committed at this tier and
+            # revision. Never a filter listing every live revision: SQLite refuses that many variables (a store
+            # of 20,000 articles could not be opened), and its cost grew with the archive anyway. What is not
+            # visible (a running ingest's or upgrade's chunks, a killed run's orphans) is few and dropped here.
+            total = int(col.count())
+            for offset in range(0, total, _PAGE):
+                got = col.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+                chunks += _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, at_tier)
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
     @_read
     def nearest(
-        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Sequence[str] = (),
+        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None, revs: Collection[str] = (),
         tier: int = 2,
     ) -> list[tuple[str, float]]:
         """Ids of the nearest chunks of one tier with cosine similarity; `revs` limits to these committed
@@ -712,12 +750,26 @@ class Store:
         col = self._read_col(tier)
         if col is None:
             return []
-        clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
-        if where:
-            clause = {"$and": [clause, where]}
-        res = col.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=k, where=clause,
-                        include=["distances"])
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+        query = [np.asarray(embedding, dtype=np.float32)]
+        if len(revs) <= _IN_LIMIT:
+            clause: dict[str, Any] = {"rev": {"$in": list(revs)}}
+            res = col.query(query_embeddings=query, n_results=k, where={"$and": [clause, where]} if where else clause,
+                            include=["distances"])
+            return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+        # Many revisions (most of an archive): search without listing them and keep the hits of these revisions,
+        # asking for more when too few were (the collection also holds chunks not yet, or no longer, visible).
+        wanted = revs if isinstance(revs, set | frozenset) else set(revs)
+        stored = int(col.count())
+        fetch = k
+        while True:
+            res = col.query(query_embeddings=query, n_results=min(fetch, stored), where=where or None,
+                            include=["distances", "metadatas"])
+            hits = [(cid, 1.0 - float(dist)) for cid, dist, meta in
+                    zip(res["ids"][0], res["distances"][0], res["metadatas"][0] or [], strict=True)
+                    if str(meta.get("rev")) in wanted]
+            if len(hits) >= k or fetch >= stored:
+                return hits[:k]
+            fetch *= 4
 
     @_read
     def query(
@@ -734,6 +786,11 @@ class Store:
         by_id = {c.id: c for c in _chunks_from(got["ids"], got["documents"], got["metadatas"], texts, at)}
         return [(by_id[cid], sim) for cid, sim in hits if cid in by_id]
 
+
+# Revisions listed in one `$in` filter at most (SQLite's limit on variables is 32,766, and a long list makes the
+# query slow); above it, searches filter in Python.
+_IN_LIMIT = 500
+_PAGE = 5000  # chunks per read when loading a whole collection
 
 _mutexes: dict[str, threading.Lock] = {}
 _mutexes_guard = threading.Lock()

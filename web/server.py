@@ -73,7 +73,7 @@ def create_app(services: Services, config: WebConfig | None = None, *, ui: bool 
     def readyz() -> JSONResponse:
         """Ready when the store answers, the model is loaded, documents exist and the engine is configured."""
         try:
-            n = len(deps.store.documents())
+            n = deps.store.document_count()
         except Exception as exc:
             return JSONResponse({"ready": False, "reason": f"store unreachable: {exc}"}, status_code=503,
                                 headers={"Retry-After": "2"})

@@ -190,7 +190,7 @@ class ExtractiveEngine:
         if not chosen:
             if _ATTRIBUTED.search(resolved.question) and not resolved.outlets and reason.startswith(
                     "The articles do not mention"):
-                sites = sorted({d.site for d in corpus.docs.values() if d.site})
+                sites = sorted(corpus.sites)
                 reason += f" The outlets stored are: {', '.join(sites)}." if sites else ""
             return Draft(abstain_reason=_abstain_sentence(reason))
         best = chosen[0]

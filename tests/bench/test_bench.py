@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.run import _quickstart_texts, bench_store_scale, check_targets, fig, table
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -174,3 +176,26 @@ def test_extraction_misses_and_leaks_are_counted_by_class(tmp_path):
               classes=True)
     assert s.miss_classes == {"description": 1, "comments": 1, "not extracted": 1}
     assert sum(s.leak_classes.values()) == 1
+
+
+def test_the_archive_generator_is_deterministic_unique_and_plants_findable_facts(tmp_path):
+    from bench.archive import generate, paragraphs_from
+    from bench.scale import slope
+
+    pool = paragraphs_from(p.read_text() for p in SEEDS.glob("*.txt"))
+    assert len(pool) > 20
+    a = generate(tmp_path / "a", 300, pool, seed=5, needles=7)
+    b = generate(tmp_path / "b", 300, pool, seed=5, needles=7)
+    assert a == b and len(a) == 7
+    files = sorted((tmp_path / "a").rglob("*.md"))
+    assert len(files) == 300 and len({f.read_text() for f in files}) == 300
+    assert [f.read_text() for f in files] == [f.read_text() for f in sorted((tmp_path / "b").rglob("*.md"))]
+    for needle in a:
+        text = (tmp_path / "a" / needle.source).read_text()
+        assert needle.sentence in text and needle.answer in needle.sentence
+        # The planted subject appears in no other article.
+        subject = needle.question.rsplit(" in ", 1)[1].split()[0]
+        assert sum(subject in f.read_text() for f in files) == 1
+    assert slope([(1000, 50.0), (10_000, 500.0)]) == pytest.approx(1.0)
+    assert slope([(1000, 50.0), (10_000, 50.0), (100_000, 50.0)]) == pytest.approx(0.0)
+    assert slope([(1000, 50.0)]) is None

@@ -98,3 +98,39 @@ def test_retriever_follows_the_store(tiny_store, hash_embedder):
 def test_langchain_style_real_model_ranks_the_gold_passage_first(seeded_deps):
     passages = seeded_deps.retriever.search("Which think tank was co-founded by Seyed Emamian?")
     assert "Governance and Policy think tank" in passages[0].chunk.text
+
+
+def test_a_refresh_reads_only_what_changed_and_matches_a_full_reload(tmp_path, store_config, hash_embedder):
+    from bot.retrieve import Corpus
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"a{i}.txt").write_text(f"Report {i}\n\nThe ferry from Oskarby to Tull carried {100 + i} cars "
+                                          f"on day {i}. Pilots from harbour {i} guided it.\n")
+    store = Store.open(store_config)
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    old = Corpus.load(store)
+    (folder / "a1.txt").write_text("Report 1\n\nThe tram to Velsk was cancelled after a storm felled cables.\n")
+    (folder / "a2.txt").unlink()
+    (folder / "a9.txt").write_text("Report 9\n\nA lighthouse keeper on Skarn counted 40 seals at dawn.\n")
+    ingest([folder], store, lambda: hash_embedder, IngestConfig(), prune=True)
+    new = old.updated(store, store.documents())
+    full = Corpus.load(store)
+    assert new.signature == full.signature and new.docs == full.docs and new.texts == full.texts
+    assert sorted(c.id for c in new.chunks) == sorted(c.id for c in full.chunks)
+    assert new.doc_freq == full.doc_freq
+    retriever = HybridRetriever.__new__(HybridRetriever)
+    for corpus in (new, full):
+        retriever.corpus = corpus
+        hits = {cid for cid, _ in HybridRetriever.lexical(retriever, "seals lighthouse Skarn", 3)}
+        assert any(cid.startswith(next(d.doc_id for d in corpus.docs.values() if d.source == "a9.txt")) for cid in hits)
+    # Only the tier changed (an upgrade round): the lexical index is the same object, nothing was re-read.
+    flipped = [replace_tier(d) for d in store.documents()]
+    assert full.updated(store, flipped).bm25 is full.bm25
+
+
+def replace_tier(doc):
+    from dataclasses import replace
+
+    return replace(doc, tier=1 if doc.tier == 2 else 2)

@@ -76,3 +76,27 @@ def test_claims_in_one_process_nest_and_the_last_one_lets_go(tmp_path):
     assert generation(tmp_path) is None and current_holder(tmp_path) is None
     with Ownership(tmp_path, "ingest"):
         assert generation(tmp_path) != first  # taken anew: a Store knows to look at the disk again
+
+
+def test_an_owner_record_still_being_written_is_waited_for(tmp_path):
+    """Between taking the lock and writing its record a new owner's file is empty: a waiter that reads it then must
+    keep waiting, not give up naming an "unknown" owner."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from vectorstore.owner import Ownership, owner_path
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    fd = os.open(owner_path(folder), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # owned, and no record written yet
+
+    def finish() -> None:
+        time.sleep(1.0)
+        os.close(fd)
+
+    threading.Thread(target=finish, daemon=True).start()
+    with Ownership(folder, "ingest") as claim:
+        assert claim.fresh

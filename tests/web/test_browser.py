@@ -173,16 +173,23 @@ def _chat(page) -> None:
 def test_upload_then_ask_gets_a_cited_answer_from_the_new_article(page, tmp_path):
     from playwright.sync_api import expect
 
-    good, bad = tmp_path / "lighthouse.md", tmp_path / "scan.txt"
+    good, bad, pdf = tmp_path / "lighthouse.md", tmp_path / "scan.txt", tmp_path / "tide-report.pdf"
     good.write_text(MD_ARTICLE)
     bad.write_bytes(b"\x00\x01 not text")
+    # A PDF printed by this same Chromium from a report page of our own.
+    printer = page.context.browser.new_page()
+    printer.set_content("<h1>Tide Gauge Report</h1><p>The tide gauge at Kerrow Quay recorded a surge of 1.9 metres "
+                        "during the January storm, the harbour office said.</p>")
+    pdf.write_bytes(printer.pdf(format="A5"))
+    printer.close()
     _articles(page)
-    page.locator("#cb-upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.locator("#cb-upload input[type=file]").set_input_files([str(good), str(bad), str(pdf)])
     page.locator("#cb-upload-btn").click()
     result = page.locator("#cb-upload-result")
-    expect(result).to_contain_text("1 added", timeout=60_000)
+    expect(result).to_contain_text("2 added", timeout=60_000)
     # Each file's outcome appears by the file.
-    expect(result.locator(".cb-file-ok")).to_contain_text("lighthouse.md")
+    expect(result.locator(".cb-file-ok").first).to_contain_text("lighthouse.md")
+    expect(result.locator(".cb-file-ok").last).to_contain_text("tide-report.pdf")
     expect(result.locator(".cb-file-error")).to_contain_text("scan.txt: file is binary")
     expect(page.locator("#cb-docs")).to_contain_text("Lighthouse Restored in Port Elvar")
     expect(page.locator("#cb-docs")).to_contain_text("Mira Quell")
@@ -199,6 +206,9 @@ def test_upload_then_ask_gets_a_cited_answer_from_the_new_article(page, tmp_path
     link = page.locator(BOT).last.locator('a[href="#cb-src-1"]').first
     link.click()
     expect(page.locator("#cb-src-1")).to_have_class(re.compile(r"\bcb-flash\b"))
+    # The PDF's source card says which page the quote is on.
+    _ask(page, "How high was the surge at the Kerrow Quay tide gauge?", "1.9 metres")
+    expect(page.locator("#cb-sources .cb-card").first).to_contain_text("tide-report.pdf · page 1")
 
 
 def test_fetch_a_page_by_url_then_ask_about_it(page):

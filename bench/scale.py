@@ -1,0 +1,158 @@
+"""How serving grows with the archive: synthetic archives of several sizes (bench/archive.py), each ingested at
+tier 1 by `citebot ingest` and served by `citebot serve`, measured the way a user meets them.
+
+Per size: tier-1 ingest time and throughput, `serve` to ready, warm answer p50/p95 over 200 questions through the
+API, the server's RSS after them, how long a new upload takes to be answered, and needle recall (the planted fact's
+article cited). Across sizes: the slope of log(answer p50) against log(articles), which is below 1 when the cost per
+question grows slower than the archive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.archive import Needle, generate, paragraphs_from
+from bench.net import free_port
+from bench.stats import fig, percentile
+
+Log = Callable[[str], None]
+BIN = Path(sys.executable).parent
+TOKEN = "bench-scale-admin"
+_GENERAL = ["What did the officials say about the budget?", "Who criticised the decision?",
+            "When will the new rules take effect?", "How many people were affected?"]
+
+
+def _post(url: str, body: dict[str, Any], timeout: float = 120) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return int(r.status), json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), {}
+
+
+def _rss_mb(pid: int) -> float:
+    import psutil
+
+    p = psutil.Process(pid)
+    return (p.memory_info().rss + sum(c.memory_info().rss for c in p.children(True))) / 1e6
+
+
+def _cites(answer: dict[str, Any], source: str) -> bool:
+    return any(c.get("source") == source for c in answer.get("citations", []))
+
+
+def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 200) -> dict[str, Any]:
+    """One archive of `n` articles, from generation to a served upload."""
+    folder = work / f"archive-{n}"
+    needles: list[Needle] = generate(folder, n, pool, seed=7, needles=20)
+    from vectorstore.config import StoreConfig
+    from vectorstore.onnx_encoder import onnx_cache_dir
+    from vectorstore.static import static_cache_dir
+
+    # The project's model files (`make install` builds them), as a user's second store would find them cached.
+    models = StoreConfig()
+    env = {**os.environ, "CITEBOT_CHROMA_PATH": str(work / f"store-{n}" / "chroma"),
+           "CITEBOT_STATIC_MODEL_DIR": str(static_cache_dir(models)),
+           "CITEBOT_ONNX_MODEL_DIR": str(onnx_cache_dir(models)),
+           "CITEBOT_DATA_DIR": str(work / f"data-{n}"), "CITEBOT_BACKGROUND_UPGRADE": "false",
+           "CITEBOT_ADMIN_TOKEN": TOKEN, "GRADIO_ANALYTICS_ENABLED": "False"}
+    t0 = time.perf_counter()
+    out = subprocess.run([str(BIN / "citebot"), "ingest", "--json", str(folder)], env=env, capture_output=True,
+                         text=True)
+    ingest_s = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(f"ingest of {n} articles failed: {out.stderr[-2000:]}")
+    chunks = json.loads(out.stdout.strip().splitlines()[-1])["chunks_embedded"]
+    log(f"scale {n}: tier-1 ingest {ingest_s:.1f} s ({chunks} chunks, {chunks / ingest_s:.0f}/s)")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ready_s: float | None = None
+    try:
+        while time.perf_counter() - t0 < 600 and proc.poll() is None:
+            try:
+                if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
+                    ready_s = time.perf_counter() - t0
+                    break
+            except OSError:
+                time.sleep(0.1)
+        if ready_s is None:
+            return {"articles": n, "chunks": chunks, "serve_ready_seconds": None, "error": "serve did not start"}
+        log(f"scale {n}: serve ready in {ready_s:.1f} s")
+        asked = [q.question for q in needles] + _GENERAL
+        for q in asked[:5]:
+            _post(f"{base}/api/ask", {"question": q})  # warm-up: not counted
+        lat: list[float] = []
+        found = 0
+        for i in range(questions):
+            q = asked[i % len(asked)]
+            t = time.perf_counter()
+            status, ans = _post(f"{base}/api/ask", {"question": q})
+            lat.append((time.perf_counter() - t) * 1000)
+            if i < len(needles) and status == 200 and _cites(ans, needles[i].source):
+                found += 1
+        rss = _rss_mb(proc.pid)
+        upload = ("Harbour Names Its First Pilot\n\nBy Bench Desk\n\nThe port of Qualmster appointed Ilse Varnow as "
+                  "its first harbour pilot on 2 March 2031, the port authority said.\n")
+        t = time.perf_counter()
+        _post(f"{base}/api/documents/text", {"title": "Harbour Names Its First Pilot", "text": upload})
+        answerable_s = None
+        while time.perf_counter() - t < 60:
+            status, ans = _post(f"{base}/api/ask", {"question": "Who is the first harbour pilot of Qualmster?"})
+            if status == 200 and "Varnow" in ans.get("answer", ""):
+                answerable_s = time.perf_counter() - t
+                break
+            time.sleep(0.1)
+        result = {
+            "articles": n, "chunks": chunks,
+            "tier1_ingest_seconds": fig(ingest_s, "s"), "tier1_chunks_per_second": fig(chunks / ingest_s, "chunks/s"),
+            "serve_ready_seconds": fig(ready_s, "s"),
+            "answer_p50_ms": fig(percentile(lat, 50), "ms"), "answer_p95_ms": fig(percentile(lat, 95), "ms"),
+            f"rss_after_{questions}_questions_mb": fig(rss, "MB"),
+            "upload_answerable_seconds": fig(answerable_s, "s") if answerable_s is not None else None,
+            "needle_cited": fig(found / max(len(needles), 1), "share"),
+        }
+        log(f"scale {n}: p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, RSS {rss:.0f} MB, "
+            f"needles cited {found}/{len(needles)}, upload answerable in {answerable_s or float('nan'):.1f} s")
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def slope(points: list[tuple[int, float]]) -> float | None:
+    """Least-squares slope of log(value) against log(size): 1 is linear growth, 0 none."""
+    pts = [(math.log(n), math.log(v)) for n, v in points if n > 0 and v > 0]
+    if len(pts) < 2:
+        return None
+    mx, my = sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / den if den else None
+
+
+def bench_scale(sizes: list[int], texts: list[str], log: Log, questions: int = 200) -> dict[str, Any]:
+    """Every size in one run; the per-question cost slope across them."""
+    pool = paragraphs_from(texts)
+    log(f"scale: {len(pool)} real paragraphs to build archives of {sizes} articles from")
+    with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
+        by_size = {str(n): bench_size(n, pool, Path(tmp), log, questions) for n in sizes}
+    points = [(int(k), v["answer_p50_ms"]["value"]) for k, v in by_size.items() if v.get("answer_p50_ms")]
+    s = slope(points)
+    return {**by_size, "answer_p50_slope_vs_articles": fig(s, "log-log") if s is not None else None}
