@@ -103,7 +103,7 @@ _KINDS: dict[str, Kind] = {"date": "date", "count": "number", "quantity": "numbe
 def analyse_question(question: str, analyser: QuestionAnalyser) -> tuple[Analysis, Parsed]:
     """The judge's analysis (names, numbers, dates the evidence must hold) with its kind from spaCy's parse, and
     the parse itself (expected answer type, entities). Whether a capitalised everyday word opening the question
-    is a name ("Apple", "Parasite") is the tagger's call in context."""
+    is a name ("Apple", "Heron" as a film's title) is the tagger's call in context."""
     parsed = analyser.analyse(question)
     analysis = analyse(question, lambda w: w in parsed.proper)
     analysis.kind = _KINDS.get(parsed.expected.kind, "any")
