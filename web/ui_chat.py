@@ -15,8 +15,8 @@ from chats.store import ChatError
 from web.render import answer_markdown, esc, sources_html, status_line
 from web.services import Services
 
-Browser = dict[str, Any]  # {"current": conversation id or None, "ids": [ids this browser started, newest first]}
-EMPTY: Browser = {"current": None, "ids": []}
+BrowserState = dict[str, Any]  # {"current": conversation id or None, "ids": [ids this browser started, newest first]}
+EMPTY: BrowserState = {"current": None, "ids": []}
 
 
 def turn_answer(conv: Conversation, index: int) -> Answer:
@@ -33,12 +33,12 @@ class ChatHandlers:
         self.chats = services.chats
 
     # -- helpers -------------------------------------------------------------------------------
-    def _browser(self, browser: Browser | None) -> Browser:
+    def _browser(self, browser: BrowserState | None) -> BrowserState:
         b = dict(browser or EMPTY)
         b["ids"] = [i for i in b.get("ids") or [] if isinstance(i, str)]
         return b
 
-    def conversation_choices(self, browser: Browser) -> Any:
+    def conversation_choices(self, browser: BrowserState) -> Any:
         """The radio list of this browser's conversations that still exist, the open one selected."""
         known = self.chats.summaries(browser["ids"]) if browser["ids"] else []
         choices = [(f"{c.title} ({c.turns})", c.id) for c in known]
@@ -58,7 +58,7 @@ class ChatHandlers:
         return chat, sources_html(last, corpus), f"answered by `{last.engine}`", [t.id for t in conv.turns]
 
     # -- events --------------------------------------------------------------------------------
-    def load(self, browser: Browser | None) -> tuple[Any, ...]:
+    def load(self, browser: BrowserState | None) -> tuple[Any, ...]:
         """On page load: reopen the conversation this browser had open."""
         b = self._browser(browser)
         conv = None
@@ -71,7 +71,7 @@ class ChatHandlers:
         title = conv.title if conv else ""
         return chat, sources, status, turns, b, self.conversation_choices(b), title
 
-    def respond(self, message: str, chat: list[dict[str, str]], browser: Browser | None,
+    def respond(self, message: str, chat: list[dict[str, str]], browser: BrowserState | None,
                 turns: list[int]) -> Iterator[tuple[Any, ...]]:
         """Answer in the open conversation (starting one if needed), streaming, then record the turn."""
         corpus = self.deps.retriever.corpus
@@ -110,12 +110,12 @@ class ChatHandlers:
             chat[-1] = {"role": "assistant", "content": f"**Error:** {esc(str(exc))}"}
             yield chat, message, sources_html(None, corpus), "", b, turns, gr.update()
 
-    def new_chat(self, browser: Browser | None) -> tuple[Any, ...]:
+    def new_chat(self, browser: BrowserState | None) -> tuple[Any, ...]:
         """Start afresh; the conversation is created with the first question."""
         b = {**self._browser(browser), "current": None}
         return [], sources_html(None, self.deps.retriever.corpus), "", [], b, self.conversation_choices(b), ""
 
-    def open(self, cid: str | None, browser: Browser | None) -> tuple[Any, ...]:
+    def open(self, cid: str | None, browser: BrowserState | None) -> tuple[Any, ...]:
         """Show a stored conversation and make it the open one."""
         b = self._browser(browser)
         if not cid:
@@ -129,7 +129,7 @@ class ChatHandlers:
         chat, sources, status, turns = self._show(conv)
         return chat, sources, status, turns, b, gr.update(), conv.title
 
-    def rename(self, title: str, browser: Browser | None) -> tuple[Any, ...]:
+    def rename(self, title: str, browser: BrowserState | None) -> tuple[Any, ...]:
         """Rename the open conversation."""
         b = self._browser(browser)
         if not b.get("current"):
@@ -140,7 +140,7 @@ class ChatHandlers:
             return gr.update(), f"Not renamed: {exc}."
         return self.conversation_choices(b), f"Renamed to “{conv.title}”."
 
-    def delete(self, browser: Browser | None) -> tuple[Any, ...]:
+    def delete(self, browser: BrowserState | None) -> tuple[Any, ...]:
         """Delete the open conversation and start a new one."""
         b = self._browser(browser)
         cid = b.get("current")
@@ -152,7 +152,7 @@ class ChatHandlers:
             b = {"current": None, "ids": [i for i in b["ids"] if i != cid]}
         return self.new_chat(b)
 
-    def rate(self, turns: list[int], browser: Browser | None, data: gr.LikeData) -> tuple[Any, str]:
+    def rate(self, turns: list[int], browser: BrowserState | None, data: gr.LikeData) -> tuple[Any, str]:
         """Store 👍/👎 for the clicked answer; remember it so a comment can follow."""
         b = self._browser(browser)
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -167,7 +167,7 @@ class ChatHandlers:
         note = "Thanks! Saved 👍." if rating == "up" else "Saved 👎. What was wrong? Add a comment below."
         return {"turn": turns[pos], "rating": rating}, note
 
-    def comment(self, text: str, rated: dict[str, Any] | None, browser: Browser | None) -> tuple[str, str]:
+    def comment(self, text: str, rated: dict[str, Any] | None, browser: BrowserState | None) -> tuple[str, str]:
         """Attach a comment to the last rated answer."""
         b = self._browser(browser)
         if not rated or not b.get("current"):
