@@ -56,6 +56,9 @@ _NAMING_VERBS = frozenset("call name dub title term nickname".split())
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 # "how long / old / soon / often / late / early": degrees measured in time.
 _TIME_DEGREES = frozenset("long old soon often late early".split())
+# "How much does it cost / did they pay / is it worth", "how big is the fee": an amount that is a sum of money. The
+# money class nouns above plus English's verbs and adjective of price (lexicon, not question data).
+_MONEY_PREDICATES = frozenset("cost pay charge spend earn owe fetch worth damages".split())
 # Kinds whose answer is a span of text rather than an entity.
 OPEN_KINDS = frozenset({"reason", "manner", "yesno", "description"})
 
@@ -68,6 +71,8 @@ class Expected:
     kind: str
     labels: frozenset[str] = frozenset()
     head: str | None = None
+    # What a figure measures when the degree word says so: "age" (how old), "duration" (how long); see bot.read.typed.
+    measure: str | None = None
 
     @property
     def typed(self) -> bool:
@@ -159,10 +164,15 @@ class QuestionAnalyser:
             noun = head.head.lemma_ if head.dep_ == "amod" else None
             if head.lower_ == "many":
                 return Expected("count", KIND_LABELS["count"], head=noun)
+            if head.lower_ not in _TIME_DEGREES and _asks_price(wh.doc, head):
+                return Expected("money", KIND_LABELS["money"], head=noun)
             if head.lower_ == "much":
                 return Expected("quantity", frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"}), head=noun)
             if head.lower_ in _TIME_DEGREES:
-                return Expected("quantity", frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"}), head=noun)
+                # An age or a span of time is what "old" and "long" measure; "soon/often/late" ask for a date.
+                measure = {"old": "age", "long": "duration"}.get(head.lower_)
+                return Expected("quantity", frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"}), head=noun,
+                                measure=measure)
             return Expected("quantity", frozenset({"QUANTITY", "CARDINAL", "PERCENT", "MONEY"}), head=noun)
         return Expected("manner")
 
@@ -189,6 +199,17 @@ class QuestionAnalyser:
             if noun.lemma_.lower() in nouns:
                 return Expected(kind, KIND_LABELS[kind], head=head)
         return Expected("named", NAME_LABELS, head=head)
+
+
+def _asks_price(doc: Any, degree: Any) -> bool:
+    """Is the amount asked a sum of money: a price word is the predicate or a noun of the question ("How much
+    will it cost?", "How big is the fee?", "How much in damages…")? Not for a part ("How much of the budget…"),
+    which a share answers."""
+    if any(c.dep_ == "prep" and c.lower_ == "of" for c in degree.children):
+        return False
+    money = _VALUE_CLASSES["money"]
+    return any(t.lemma_.lower() in _MONEY_PREDICATES or t.lower_ in _MONEY_PREDICATES
+               or (t.pos_ == "NOUN" and t.lemma_.lower() in money) for t in doc)
 
 
 def _names(tok: Any) -> bool:

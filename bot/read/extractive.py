@@ -228,7 +228,7 @@ class ExtractiveEngine:
         untyped = any(" ".join(n).casefold() not in typed_text for n in names)
         asked = {label for _, label in parsed.entities} | (set(NAME_LABELS) if untyped else set())
         for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
-            cand.answers = answer_entities(ents, parsed.expected, parsed) if parsed.expected.labels else None
+            cand.answers = answer_entities(ents, parsed.expected, parsed, cand.text) if parsed.expected.labels else None
             # Another name of a type the question names ("Delta Cars" when it asks about "Korvan Motors"): the
             # sentence may be about someone else, so the question's names must be in it.
             # An entity that answers is no competitor, unless any name answers ("which award": then every name

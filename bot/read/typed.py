@@ -24,6 +24,33 @@ KIND_WORDS = {
 
 
 _NUMERIC = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+# The units a span of time is counted in (OntoNotes types "two years" and "a six-month review" as DATE, "90
+# minutes" as TIME): English's calendar and clock units.
+_TIME_UNITS = frozenset("second minute hour day night week fortnight month year decade century".split())
+# How news writes an age: "Ana Ruiz, 34, said", "the 34-year-old", "34 years old", "aged 34".
+_AGE = re.compile(r"\b\d+(?:\s*|-)years?(?:\s*|-)old\b|\baged\s+\d+|\b\d+-year-old\b", re.I)
+
+
+def measures(e: Entity, sentence: str, measure: str | None) -> bool:
+    """Does the entity measure what the question's degree word asks: an age for "how old", a span of time (a
+    count of time units) or a length for "how long"? Any figure for the rest."""
+    if measure == "age":
+        if _AGE.search(e.text) or _AGE.search(sentence[e.start : e.end + 10]):
+            return True
+        # The appositive age of news style: a bare number set off by commas or brackets right after a name.
+        return e.label in ("CARDINAL", "DATE") and e.text.isdigit() and sentence[max(0, e.start - 2) : e.start] in (
+            ", ", " (") and sentence[e.end : e.end + 1] in (",", ")")
+    if measure == "duration":
+        if e.label == "QUANTITY":
+            return True  # "how long is the tunnel": a length
+        units = {w.casefold().rstrip("s") for w in re.split(r"[\s\-]+", e.text)}
+        return e.label in ("DATE", "TIME") and bool(units & _TIME_UNITS)
+    return True
+
+
+def _pronoun_one(e: Entity, sentence: str) -> bool:
+    """"one of the largest…", "the one that…": the numeral standing for a thing, not counting anything."""
+    return e.text.casefold() == "one" and bool(re.match(r"\s+(?:of|that|who|which)\b|\s*[,.;:!?]", sentence[e.end :]))
 
 
 def _specific(text: str) -> bool:
@@ -35,8 +62,9 @@ def _fold(text: str) -> str:
     return re.sub(r"[^\w]+", " ", text.casefold()).strip()
 
 
-def answer_entities(entities: Sequence[Entity], expected: Expected, question: Analysis) -> list[Entity]:
-    """The entities of the expected type that the question does not already name."""
+def answer_entities(entities: Sequence[Entity], expected: Expected, question: Analysis, sentence: str = ""
+                    ) -> list[Entity]:
+    """The entities of `sentence` of the expected type that the question does not already name."""
     labels = expected.labels
     if not labels:
         return []
@@ -51,6 +79,9 @@ def answer_entities(entities: Sequence[Entity], expected: Expected, question: An
             continue
         if expected.kind == "date" and not _specific(e.text):
             continue  # "recently", "the last several years" do not say when
+        if sentence and expected.kind in ("quantity", "count") and (
+                _pronoun_one(e, sentence) or not measures(e, sentence, expected.measure)):
+            continue
         key = _fold(e.text)
         # "Apple" answers nothing in "What did Apple buy?"; "the 2024 Olympics" names what "2024" is about.
         if key and f" {key} " in f" {asked} ":
@@ -79,6 +110,9 @@ def short_answer(answers: Sequence[Entity], sentence: str, terms: Sequence[str])
 def missing_reason(analysis: Analysis, focus: str) -> str:
     """The abstention for a typed question no candidate answers: what kind of answer is missing, about what."""
     exp = analysis.expected
+    if exp.measure:
+        kind = {"age": "an age", "duration": "a length of time"}[exp.measure]
+        return f"The articles don't give {kind}" + (f" for {focus}." if focus else " for this.")
     if exp.kind == "named" and exp.head:
         what = f"the {exp.head}"
         return f"The articles don't name {what}" + (f" for {focus}." if focus else ".")

@@ -97,6 +97,43 @@ def test_the_asked_kind_must_be_present(analyser, question, sentence, answers):
     assert bool(answer_entities(ents, parsed.expected, parsed)) is answers
 
 
+@pytest.mark.parametrize(
+    "question, sentence, answer",
+    [
+        # "how old" asks for an age, in any of the ways news writes one; a number that is not one does not answer.
+        ("How old is Mara Velic, the ferry captain?", "Mara Velic, 58, has run the ferry since 1999.", "58"),
+        ("How old is the ferry captain?", "The 61-year-old captain retired in May.", "61-year-old"),
+        ("How old is the ferry captain?", "She is 47 years old and lives in Tarnow.", "47 years old"),
+        ("How old is the ferry captain?", "The ferry, one of three on the lake, carries 40 cars.", None),
+        # "how long" asks for a span of time (or a length), not any figure.
+        ("How long will the bridge stay closed?", "The bridge will stay closed for six weeks.", "six weeks"),
+        ("How long will the bridge stay closed?", "The bridge carries 12,000 cars a day.", None),
+        ("How long is the new tunnel?", "The tunnel is 3.2 kilometres long.", "3.2 kilometres"),
+        # A price word makes "how much / how big" a sum of money; a count or a share does not answer it.
+        ("How much will the new stadium cost?", "The stadium will cost $1.2 billion.", "$1.2 billion"),
+        ("How much will the new stadium cost?", "The stadium holds 60,000 fans.", None),
+        ("How big is the fine the regulator imposed?", "It was one of 12 cases this year.", None),
+        ("How much did the owners pay for the mill?", "About 40% of the mill was sold.", None),
+        # A part of a budget is a share, not a price.
+        ("How much of the budget goes to schools?", "About 40% of the budget goes to schools.", "About 40%"),
+        # "one of the largest" stands for a thing; it counts nothing.
+        ("How much rain fell overnight?", "One of the roads was shut overnight.", None),
+    ],
+)
+def test_a_figure_must_measure_what_the_degree_word_asks(analyser, question, sentence, answer):
+    (ents,) = EntityTagger(pipeline()).tag([sentence])
+    parsed = analyser.analyse(question)
+    found = [e.text for e in answer_entities(ents, parsed.expected, parsed, sentence)]
+    assert found[:1] == ([answer] if answer else [])
+
+
+def test_the_abstention_names_the_measure(analyser):
+    parsed = analyser.analyse("How old is the lighthouse keeper?")
+    assert missing_reason(parsed, parsed.focus) == "The articles don't give an age for the lighthouse keeper."
+    parsed = analyser.analyse("How much will the footbridge cost?")
+    assert missing_reason(parsed, parsed.focus) == "The articles don't give a sum of money for the footbridge."
+
+
 def test_a_full_entity_cache_still_answers():
     tagger = EntityTagger(pipeline(), cache_size=2)
     sentences = [f"Mayor Ilse Varn opened bridge number {i} in Dunmore." for i in range(5)]
