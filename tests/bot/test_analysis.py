@@ -24,7 +24,7 @@ def analyser():
     ("Why did the council close the pool?", "reason"),
     ("How did the goats escape?", "manner"),
     ("How many sheep were lost in the flood?", "count"),
-    ("How much did the new roof cost?", "quantity"),
+    ("How much did the new roof cost?", "money"),  # a price word is the predicate
     ("How far did the balloon drift?", "quantity"),
     ("Did the ferry run on Sunday?", "yesno"),
     ("Is there a toll on the bridge?", "yesno"),
