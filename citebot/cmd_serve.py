@@ -77,8 +77,10 @@ def serve(
         fail(str(exc))
     app_ = create_app(services, web)
     _wait(warmup)
-    # Documents still on the static model get their full-model vectors while the server answers.
-    UpgradeWorker(deps.store, full, lock_path(settings), settings.ingest.write_batch).start()
+    # Documents still on the static model get their full-model vectors while the server answers, unless that is
+    # switched off (then `citebot upgrade` does it, when the operator chooses: it loads torch and takes a core).
+    if settings.ingest.background_upgrade:
+        UpgradeWorker(deps.store, full, lock_path(settings), settings.ingest.write_batch).start()
     if onnx is None:
         export_in_background(full, settings.store)
     typer.echo(f"citebot is serving on http://{h}:{p}  (API docs: http://{h}:{p}/docs)", err=True)

@@ -68,8 +68,9 @@ class IngestConfig(BaseModel):
                                   description="User-Agent sent when fetching pages and feeds.")
     background_upgrade: bool = Field(
         default=True,
-        description="After `citebot ingest`, start a background `citebot upgrade` that gives new documents their "
-        "full-model vectors (off: run `citebot upgrade` or `ingest --wait` yourself).",
+        description="Give documents their full-model vectors in the background: after `citebot ingest` (a "
+        "background `citebot upgrade`) and inside `citebot serve` (a worker thread). Off: documents stay on the "
+        "static model until you run `citebot upgrade` or `ingest --wait`.",
     )
 
     def fetch_limits(self) -> FetchLimits:

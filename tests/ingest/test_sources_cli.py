@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -114,6 +115,7 @@ def test_urls_go_through_the_server_that_owns_the_store(site, tmp_path):
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(f"{url}/readyz", proc, timeout=240, what="citebot serve")
+        started = time.monotonic()
         page = site.url("/news/" + PAGES[1])
         out = citebot(env, "ingest", page)
         assert out.returncode == 0, out.stderr
@@ -121,6 +123,11 @@ def test_urls_go_through_the_server_that_owns_the_store(site, tmp_path):
         r = httpx.post(f"{url}/api/ask", json={"question": "Which film was the upset winner at the SAG awards?"},
                        timeout=60)
         assert r.status_code == 200 and any(c["source"] == page for c in r.json()["citations"]), r.text
+        # CITEBOT_BACKGROUND_UPGRADE=false: the server starts no tier-2 worker, so nothing leaves the static model
+        # (the worker's first round starts at once and takes seconds for these few documents).
+        time.sleep(max(0.0, started + 20 - time.monotonic()))
+        listed = httpx.get(f"{url}/api/documents", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert listed.status_code == 200 and {d["index"] for d in listed.json()} == {"static"}, listed.text
     finally:
         proc.terminate()
         proc.wait(timeout=30)
