@@ -110,6 +110,11 @@ class BotConfig(BaseModel):
         "that sentence names no other entity of the same type (news names its subject, then says 'the report', "
         "'she'); 0: the name must be in the sentence or the title.",
     )
+    text_cache_size: int = Field(
+        default=2000, ge=1,
+        description="Documents whose cleaned text is kept in memory; the rest are read from the store by id when a "
+        "question retrieves them (no process holds the whole archive's text).",
+    )
     entity_cache_size: int = Field(
         default=20000, ge=0,
         description="Candidate sentences whose named entities (spaCy NER, for typing answers) are kept in memory.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ from bot.deps import Deps, Engine
 from bot.judge.support import Judge, LexicalJudge, NLIJudge
 from bot.read.extractive import ExtractiveEngine
 from bot.read.similarity import WordSimilarity
-from bot.retrieve import HybridRetriever
+from bot.retrieve import HybridRetriever, Snapshot
 from citebot.settings import Settings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
 from vectorstore.onnx_encoder import OnnxEmbedder
@@ -72,10 +73,17 @@ def build_deps(
         config=bot_cfg,
         store=store,
         embedder=embedder,
-        retriever=HybridRetriever(store, embedder, bot_cfg, static=static),
+        retriever=HybridRetriever(store, embedder, bot_cfg, static=static, snapshot=lexical_snapshot(settings, store)),
         judge=judge,
         engines=engines,
     )
+
+
+def lexical_snapshot(settings: Settings, store: Store) -> Snapshot:
+    """Where this process keeps its saved lexical index of this store: its own data folder (replicas of one
+    Chroma server each keep a copy), one folder per store and collection."""
+    key = hashlib.sha256(f"{store.location}|{settings.store.collection}".encode()).hexdigest()[:16]
+    return Snapshot(settings.resolved_data_dir / "lexical" / key, f"{store.location}|{settings.store.collection}")
 
 
 def _generative_engines(settings: Settings, judge: Judge, chat_model: Any) -> dict[str, Any]:

@@ -1,24 +1,19 @@
-"""Hybrid retrieval: dense search in Chroma and BM25 (bm25s), fused by weighted reciprocal rank."""
+"""Hybrid retrieval: dense search in Chroma and BM25 (bot.retrieve.lexical), fused by weighted reciprocal rank."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import sys
 import threading
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
-import bm25s
-import numpy as np
 from cachetools import LRUCache
 
 from bot.config import BotConfig
+from bot.retrieve.corpus import Corpus, Snapshot, few_changed, signature
 from bot.text import content_terms
 from vectorstore.embeddings import Embedder
-from vectorstore.sentences import sentence_spans
 from vectorstore.store import Chunk, Document, Store
 
 
@@ -87,151 +82,37 @@ def rrf_fuse(
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _tokens(texts: Sequence[str]) -> list[list[str]]:
-    # Interned: the same stemmed word is one object across every chunk, so the kept tokens cost a pointer each.
-    return [[sys.intern(t) for t in content_terms(text)] or ["\x00empty"] for text in texts]
-
-
-def _bm25(tokens: list[list[str]]) -> Any:
-    bm25 = bm25s.BM25()
-    if tokens:
-        bm25.index(tokens, show_progress=False)
-    return bm25
-
-
-# Up to this many changed documents (or a twentieth of the archive), a refresh reads only those.
-_FEW_CHANGED = 200
-
-
-class SentenceSpans:
-    """Each document's sentence offsets, split when first asked for and kept in a bounded cache: a question reads
-    the sentences of the few documents it retrieved, so splitting every document on each (re)load was work that
-    grew with the archive."""
-
-    def __init__(self, texts: dict[str, str], size: int = 4096) -> None:
-        self._texts = texts
-        self._cache: LRUCache[str, list[tuple[int, int]]] = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
-
-    def get(self, doc_id: str, default: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-        with self._lock:
-            spans = self._cache.get(doc_id)
-        if spans is None:
-            text = self._texts.get(doc_id)
-            if text is None:
-                return default if default is not None else []
-            spans = sentence_spans(text)
-            with self._lock:
-                self._cache[doc_id] = spans
-        return spans
-
-
-@dataclass
-class Corpus:
-    """Everything retrieval needs from the store, loaded once and rebuilt only when the store changes."""
-
-    docs: dict[str, Document]
-    texts: dict[str, str]
-    chunks: list[Chunk]
-    bm25: Any
-    sentences: SentenceSpans | dict[str, list[tuple[int, int]]]
-    signature: str
-    doc_freq: dict[str, int] = field(default_factory=dict)
-    tokens: list[list[str]] = field(default_factory=list)  # each chunk's terms, kept to re-index without re-reading
-
-    def __post_init__(self) -> None:
-        # What every question would otherwise recompute from all documents: the stored outlets, and the
-        # committed revisions by tier.
-        self.sites = frozenset(d.site for d in self.docs.values() if d.site)
-        by_tier: dict[int, set[str]] = {}
-        for d in self.docs.values():
-            by_tier.setdefault(d.tier, set()).add(d.rev)
-        self.revs_by_tier = {tier: frozenset(revs) for tier, revs in by_tier.items()}
-
-    @classmethod
-    def load(cls, store: Store) -> Corpus:
-        """Read the committed documents and chunks and index them."""
-        manifest, texts = store.documents_and_texts()
-        docs = {d.doc_id: d for d in manifest}
-        # The chunks of this very manifest: the signature then describes what was loaded, so a tier changed
-        # meanwhile shows up as a changed signature and is reloaded on the next refresh.
-        chunks = store.visible_chunks(manifest, texts)
-        tokens = _tokens([c.text for c in chunks])
-        doc_freq: dict[str, int] = {}
-        _count(doc_freq, tokens, 1)
-        return cls(
-            docs=docs,
-            texts={k: v for k, v in texts.items() if k in docs},
-            chunks=chunks,
-            bm25=_bm25(tokens),
-            sentences=SentenceSpans(texts),
-            signature=signature(docs.values()),
-            doc_freq=doc_freq,
-            tokens=tokens,
-        )
-
-    def updated(self, store: Store, manifest: Sequence[Document]) -> Corpus:
-        """This corpus brought up to `manifest` by reading only what changed: documents whose tier alone changed
-        (an upgrade round) keep their chunks, texts and lexical index as they are; added, changed and removed
-        documents are read by id and the lexical index is rebuilt from the kept terms. (Re-reading the whole
-        store took seconds per upgrade round and per upload at 10,000 articles.)"""
-        docs = {d.doc_id: d for d in manifest}
-        changed = [d for d in manifest if d.doc_id not in self.docs or self.docs[d.doc_id].rev != d.rev]
-        gone = {i for i in self.docs if i not in docs} | {d.doc_id for d in changed}
-        if not changed and not gone:
-            return replace(self, docs=docs, signature=signature(manifest))
-        fresh_texts = store.texts_at({d.doc_id: d.rev for d in changed})
-        if len(fresh_texts) < len(changed):
-            return Corpus.load(store)  # changed again while being read: read everything, consistently
-        fresh = [c for d in changed for c in store.chunks_of(d, d.tier)]
-        keep = [i for i, c in enumerate(self.chunks) if c.doc_id not in gone]
-        fresh_tokens = _tokens([c.text for c in fresh])
-        doc_freq = dict(self.doc_freq)
-        _count(doc_freq, [self.tokens[i] for i, c in enumerate(self.chunks) if c.doc_id in gone], -1)
-        _count(doc_freq, fresh_tokens, 1)
-        tokens = [self.tokens[i] for i in keep] + fresh_tokens
-        texts = {k: v for k, v in self.texts.items() if k not in gone} | fresh_texts
-        return Corpus(docs=docs, texts=texts, chunks=[self.chunks[i] for i in keep] + fresh, bm25=_bm25(tokens),
-                      sentences=SentenceSpans(texts), signature=signature(manifest), doc_freq=doc_freq, tokens=tokens)
-
-    def idf(self, term: str) -> float:
-        """Smoothed inverse chunk frequency of a stemmed term (high for rare words)."""
-        n = max(len(self.chunks), 1)
-        return float(np.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5)))
-
-
-def _count(doc_freq: dict[str, int], tokens: Sequence[list[str]], sign: int) -> None:
-    for toks in tokens:
-        for t in set(toks):
-            n = doc_freq.get(t, 0) + sign
-            if n > 0:
-                doc_freq[t] = n
-            else:
-                doc_freq.pop(t, None)
-
-
-def signature(docs: Sequence[Document] | Any) -> str:
-    """A fingerprint of the committed documents: it changes whenever any is added, updated or removed."""
-    h = hashlib.sha256()
-    for d in sorted(docs, key=lambda d: d.doc_id):
-        h.update(f"{d.doc_id}:{d.rev}:{d.tier};".encode())
-    return h.hexdigest()
-
-
 class HybridRetriever:
     """Dense + BM25 retrieval over the committed chunks, fused with RRF and de-duplicated."""
 
-    def __init__(self, store: Store, embedder: Embedder, config: BotConfig, static: Embedder | None = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, config: BotConfig, static: Embedder | None = None,
+                 snapshot: Snapshot | None = None) -> None:
         self.store, self.embedder, self.config = store, embedder, config
         # The tier-1 model: queries for documents not yet upgraded are embedded with it, never with the full one.
         self.static = static
+        self.snapshot = snapshot
+        self._texts: LRUCache[tuple[str, str], str] = LRUCache(maxsize=max(config.text_cache_size, 1))
         self._token = store.change_token()
-        self.corpus = Corpus.load(store)
+        self.corpus = self._load()
         self._by_id = {c.id: c for c in self.corpus.chunks}
         self._checked = time.monotonic()
         # One reload at a time: a request that finds another thread reloading goes on with the current index
         # instead of loading the same corpus again beside it.
         self._reloading = threading.Lock()
+
+    def _load(self) -> Corpus:
+        """The saved corpus brought up to date, or (none saved, or the store changed wholesale) one built by reading
+        the whole store, which is then saved for the next start."""
+        if self.snapshot is not None:
+            corpus, current = self.snapshot.load(self.store, self._texts)
+            if corpus is not None:
+                if not current:
+                    self.snapshot.save_later(corpus, self._token)
+                return corpus
+        corpus = Corpus.build(self.store, self._texts)
+        if self.snapshot is not None:
+            self.snapshot.save_later(corpus, self._token)
+        return corpus
 
     def refresh(self, max_age: float = 0.0) -> bool:
         """Reload if documents were ingested or removed; checks at most every `max_age` seconds."""
@@ -252,41 +133,26 @@ class HybridRetriever:
                 return False
             # Another process wrote: a reader's in-memory vector index must be loaded again to see it.
             self.store.follow_writes()
-            changed = sum(1 for d in manifest if (old := self.corpus.docs.get(d.doc_id)) is None or old.rev != d.rev)
             # A few documents changed (an upload, an upgrade round): read only those. Many: read everything.
-            if changed <= max(_FEW_CHANGED, len(manifest) // 20):
-                corpus = self.corpus.updated(self.store, manifest)
+            if few_changed(self.corpus, manifest):
+                corpus = self.corpus.updated(self.store, manifest, self._texts)
             else:
-                corpus = Corpus.load(self.store)
+                corpus = Corpus.build(self.store, self._texts)
             self._by_id, self.corpus = {c.id: c for c in corpus.chunks}, corpus
             self._token = token
+            if self.snapshot is not None:
+                self.snapshot.save_later(corpus, token)
             return True
         finally:
             self._reloading.release()
 
     def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """BM25 ranking of chunk ids."""
-        chunks = self.corpus.chunks
-        terms = [t for t in content_terms(query) if t in self.corpus.doc_freq]
-        if not chunks or not terms:
+        index = self.corpus.lexical
+        terms = [t for t in content_terms(query) if index.doc_freq(t)]
+        if not terms:
             return []
-        scores = self.corpus.bm25.get_scores(terms)
-        out: list[tuple[str, float]] = []
-        # The best few by partial sort (linear), widened only when a filter drops most of them.
-        want = k
-        while True:
-            top = min(want, len(scores))
-            head = np.argpartition(-scores, top - 1)[:top]
-            out = []
-            for i in head[np.argsort(-scores[head])]:
-                if scores[i] <= 0 or len(out) >= k:
-                    break
-                c = chunks[int(i)]
-                if allowed is None or c.doc_id in allowed:
-                    out.append((c.id, float(scores[i])))
-            if len(out) >= k or top >= len(scores) or scores[head].min() <= 0:
-                return out
-            want *= 4
+        return [(c.id, score) for c, score in index.top(terms, k, allowed)]
 
     def dense(self, query: str, k: int, revs: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Vector ranking of chunk ids with cosine similarity, each tier searched with its own model's query.
@@ -347,7 +213,20 @@ class HybridRetriever:
                                   d_sim.get(cid, 0.0)))
             if len(chosen) >= k:
                 break
-        return chosen
+        return self._with_texts(chosen)
+
+    def _with_texts(self, passages: list[Passage]) -> list[Passage]:
+        """The passages with their chunk's text, cut from their documents' texts read in one request (a document
+        changed since the index was loaded is left out; the next refresh has its new revision)."""
+        corpus = self.corpus
+        corpus.prefetch(p.doc.doc_id for p in passages)
+        out = []
+        for p in passages:
+            text = corpus.texts.get(p.doc.doc_id)
+            if text is None:
+                continue
+            out.append(replace(p, chunk=replace(p.chunk, text=text[p.chunk.start : p.chunk.end])))
+        return out
 
 
 def _overlap(a: Chunk, b: Chunk) -> float:

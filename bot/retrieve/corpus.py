@@ -1,0 +1,250 @@
+"""What retrieval and the readers hold of the store: the manifest, the lexical index, and texts fetched on demand.
+
+No process holds the archive's texts: a question reads the texts of the few documents it retrieved, by id, and a
+bounded cache keeps the recent ones. The lexical index is saved in the process's data folder and loaded
+memory-mapped at start; only what changed in the store since it was saved is read (bot.retrieve.lexical).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cachetools import LRUCache
+
+from bot.retrieve.lexical import LexicalIndex
+from bot.text import content_terms
+from vectorstore.sentences import sentence_spans
+from vectorstore.store import Chunk, Document, Store
+
+log = logging.getLogger("citebot.retrieve")
+
+# Up to this many changed documents (or a twentieth of the archive), a refresh reads only those.
+_FEW_CHANGED = 200
+
+
+def _tokens(texts: Sequence[str]) -> list[list[str]]:
+    # Interned: the same stemmed word is one object across chunks.
+    return [[sys.intern(t) for t in content_terms(text)] or ["\x00empty"] for text in texts]
+
+
+class Texts(Mapping[str, str]):
+    """doc_id -> the cleaned text of the committed revision, read from the store when first asked for and kept in
+    a bounded cache shared by successive corpora (keyed by revision, so an updated document is read again)."""
+
+    def __init__(self, store: Store, docs: Mapping[str, Document], cache: LRUCache[tuple[str, str], str]) -> None:
+        self._store, self._docs, self._cache = store, docs, cache
+        self._lock = threading.Lock()
+
+    def prefetch(self, doc_ids: Iterable[str]) -> None:
+        """Read the texts of these documents that are not cached, in one request."""
+        wanted = {i: self._docs[i].rev for i in set(doc_ids) if i in self._docs}
+        with self._lock:
+            wanted = {i: r for i, r in wanted.items() if (i, r) not in self._cache}
+        if not wanted:
+            return
+        got = self._store.texts_at(dict(wanted))
+        with self._lock:
+            for i, text in got.items():
+                self._cache[(i, wanted[i])] = text
+
+    def __getitem__(self, doc_id: str) -> str:
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        with self._lock:
+            text = self._cache.get((doc_id, doc.rev))
+        if text is None:
+            self.prefetch([doc_id])
+            with self._lock:
+                text = self._cache.get((doc_id, doc.rev))
+        if text is None:
+            raise KeyError(doc_id)  # changed or removed since this corpus was loaded
+        return text
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and doc_id in self._docs
+
+    def __iter__(self) -> Any:
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+class SentenceSpans:
+    """Each document's sentence offsets, split when first asked for and kept in a bounded cache: a question reads
+    the sentences of the few documents it retrieved."""
+
+    def __init__(self, texts: Mapping[str, str], size: int = 4096) -> None:
+        self._texts = texts
+        self._cache: LRUCache[str, list[tuple[int, int]]] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+
+    def get(self, doc_id: str, default: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+        with self._lock:
+            spans = self._cache.get(doc_id)
+        if spans is None:
+            text = self._texts.get(doc_id)
+            if text is None:
+                return default if default is not None else []
+            spans = sentence_spans(text)
+            with self._lock:
+                self._cache[doc_id] = spans
+        return spans
+
+
+@dataclass
+class Corpus:
+    """The committed documents, their lexical index and a view of their texts, replaced when the store changes."""
+
+    docs: dict[str, Document]
+    texts: Mapping[str, str]
+    sentences: SentenceSpans | dict[str, list[tuple[int, int]]]
+    signature: str
+    lexical: LexicalIndex = field(default_factory=LexicalIndex)
+
+    def __post_init__(self) -> None:
+        # What every question would otherwise recompute from all documents: the stored outlets, and the
+        # committed revisions by tier.
+        self.sites = frozenset(d.site for d in self.docs.values() if d.site)
+        by_tier: dict[int, set[str]] = {}
+        for d in self.docs.values():
+            by_tier.setdefault(d.tier, set()).add(d.rev)
+        self.revs_by_tier = {tier: frozenset(revs) for tier, revs in by_tier.items()}
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every indexed chunk, without its text (cut it from `texts`)."""
+        return self.lexical.chunks()
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse chunk frequency of a stemmed term (high for rare words)."""
+        return self.lexical.idf(term)
+
+    def prefetch(self, doc_ids: Iterable[str]) -> None:
+        """Read the texts of these documents in one request, if `texts` reads on demand."""
+        if isinstance(self.texts, Texts):
+            self.texts.prefetch(doc_ids)
+
+    @classmethod
+    def build(cls, store: Store, cache: LRUCache[tuple[str, str], str]) -> Corpus:
+        """Read every committed document and chunk and index them (a first start, or a store changed wholesale)."""
+        manifest, texts = store.documents_and_texts()
+        docs = {d.doc_id: d for d in manifest}
+        # The chunks of this very manifest: the signature then describes what was indexed.
+        chunks = store.visible_chunks(manifest, texts)
+        lexical = LexicalIndex.build(chunks, _tokens([c.text for c in chunks]))
+        return cls._of(store, docs, lexical, cache)
+
+    @classmethod
+    def _of(cls, store: Store, docs: dict[str, Document], lexical: LexicalIndex,
+            cache: LRUCache[tuple[str, str], str]) -> Corpus:
+        texts = Texts(store, docs, cache)
+        return cls(docs=docs, texts=texts, sentences=SentenceSpans(texts), signature=signature(docs.values()),
+                   lexical=lexical)
+
+    def updated(self, store: Store, manifest: Sequence[Document], cache: LRUCache[tuple[str, str], str]) -> Corpus:
+        """This corpus brought up to `manifest` by reading only what changed: documents whose tier alone changed
+        keep their chunks; added, changed and removed documents are read by id and their rows replaced in the
+        lexical index."""
+        docs = {d.doc_id: d for d in manifest}
+        changed = [d for d in manifest if d.doc_id not in self.docs or self.docs[d.doc_id].rev != d.rev]
+        gone = {i for i in self.docs if i not in docs} | {d.doc_id for d in changed}
+        if not changed and not gone:
+            return Corpus._of(store, docs, self.lexical, cache)
+        fresh = [c for d in changed for c in store.chunks_of(d, d.tier)]
+        if {c.doc_id for c in fresh} != {d.doc_id for d in changed if d.chunks}:
+            return Corpus.build(store, cache)  # changed again while being read: read everything, consistently
+        lexical = self.lexical.changed(gone, fresh, _tokens([c.text for c in fresh]))
+        return Corpus._of(store, docs, lexical, cache)
+
+
+def signature(docs: Iterable[Document]) -> str:
+    """A fingerprint of the committed documents: it changes whenever any is added, updated or removed."""
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d.doc_id):
+        h.update(f"{d.doc_id}:{d.rev}:{d.tier};".encode())
+    return h.hexdigest()
+
+
+def few_changed(corpus: Corpus, manifest: Sequence[Document]) -> bool:
+    """Are few enough documents new or changed that reading only them beats reading everything?"""
+    changed = sum(1 for d in manifest if (old := corpus.docs.get(d.doc_id)) is None or old.rev != d.rev)
+    return changed <= max(_FEW_CHANGED, len(manifest) // 20)
+
+
+class Snapshot:
+    """The corpus saved in a folder of the process's own (a replica keeps its own copy), so a restart loads it
+    instead of re-reading and re-indexing the archive. Saved on a background thread, at most every `every_s`."""
+
+    def __init__(self, folder: Path, location: str, every_s: float = 30.0) -> None:
+        self.folder, self.location, self.every_s = folder, location, every_s
+        self._pending: Corpus | None = None
+        self._token: tuple[int, ...] | None = None
+        self._saved_at = 0.0
+        self._lock = threading.Lock()
+        self._saving = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def load(self, store: Store, cache: LRUCache[tuple[str, str], str]) -> tuple[Corpus | None, bool]:
+        """The saved corpus brought up to date with the store (None when there is none for this store), and
+        whether it was already current."""
+        got = LexicalIndex.load(self.folder)
+        if got is None:
+            return None, False
+        lexical, extra = got
+        if extra.get("location") != self.location:
+            return None, False
+        saved_docs: dict[str, Document] = extra["docs"]  # type: ignore[assignment]
+        corpus = Corpus._of(store, saved_docs, lexical, cache)
+        token = store.change_token()
+        if token is not None and token == extra.get("token"):
+            return corpus, True  # nothing written since: the manifest is not even read
+        manifest = store.documents()
+        if signature(manifest) == corpus.signature:
+            return corpus, True
+        if not few_changed(corpus, manifest):
+            return None, False
+        return corpus.updated(store, manifest, cache), False
+
+    def save_later(self, corpus: Corpus, token: tuple[int, ...] | None) -> None:
+        """Save this corpus soon, on the saver thread (a newer one replaces it if it waits)."""
+        with self._lock:
+            self._pending, self._token = corpus, token
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="citebot-snapshot", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def save(self, corpus: Corpus, token: tuple[int, ...] | None) -> None:
+        with self._saving:
+            self._save(corpus, token)
+
+    def _save(self, corpus: Corpus, token: tuple[int, ...] | None) -> None:
+        corpus.lexical.save(self.folder, {"location": self.location, "docs": corpus.docs, "token": token,
+                                          "signature": corpus.signature})
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            time.sleep(max(0.0, self._saved_at + self.every_s - time.monotonic()))
+            with self._lock:
+                corpus, token, self._pending = self._pending, self._token, None
+            if corpus is None:
+                continue
+            try:
+                self.save(corpus, token)
+            except OSError:
+                log.exception("could not save the lexical index to %s; the next start re-reads the store",
+                              self.folder)
+            self._saved_at = time.monotonic()
