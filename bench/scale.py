@@ -2,9 +2,10 @@
 tier 1 by `citebot ingest` and served by `citebot serve`, measured the way a user meets them.
 
 Per size: tier-1 ingest time and throughput, `serve` to ready, warm answer p50/p95 over 200 questions through the
-API, the server's RSS after them, how long a new upload takes to be answered, and needle recall (the planted fact's
-article cited). Across sizes: the slope of log(answer p50) against log(articles), which is below 1 when the cost per
-question grows slower than the archive.
+API, the server's RSS after them, how long a new upload takes to be answered, needle recall (the planted fact's
+article cited), and then how long `citebot upgrade` takes to give the whole archive its tier-2 vectors. Across
+sizes: the slope of log(answer p50) against log(articles), which is below 1 when the cost per question grows slower
+than the archive.
 """
 
 from __future__ import annotations
@@ -117,8 +118,18 @@ def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 2
                 answerable_s = time.perf_counter() - t
                 break
             time.sleep(0.1)
+        proc.terminate()
+        proc.wait(timeout=30)
+        # Tier 2 (the full model's vectors) for the whole archive, in the foreground: how long an archive of
+        # this size waits for it.
+        t = time.perf_counter()
+        up = subprocess.run([str(BIN / "citebot"), "upgrade"], env=env, capture_output=True, text=True)
+        tier2_s = time.perf_counter() - t
+        if up.returncode != 0:
+            raise RuntimeError(f"upgrade of {n} articles failed: {up.stderr[-2000:]}")
+        log(f"scale {n}: tier 2 finished in {tier2_s:.0f} s ({chunks / tier2_s:.0f} chunks/s)")
         result = {
-            "articles": n, "chunks": chunks,
+            "articles": n, "chunks": chunks, "tier2_finish_seconds": fig(tier2_s, "s"),
             "tier1_ingest_seconds": fig(ingest_s, "s"), "tier1_chunks_per_second": fig(chunks / ingest_s, "chunks/s"),
             "serve_ready_seconds": fig(ready_s, "s"),
             "answer_p50_ms": fig(percentile(lat, 50), "ms"), "answer_p95_ms": fig(percentile(lat, 95), "ms"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -157,10 +158,29 @@ def _ingest_here(settings: Settings, files: list[Path], urls: list[str], feeds: 
         progress.close()
     for err in report.errors:
         typer.echo(f"error: {err.path}: {err.error}", err=True)
+    if report.added or report.updated or report.removed:
+        _save_lexical_index(settings, store)
     typer.echo(json.dumps(report.to_json()) if as_json else report.summary())
     if wait:
         _upgrade_now(settings, store, embedder, quiet=as_json)
     return report, store
+
+
+def _save_lexical_index(settings: Settings, store: Store) -> None:
+    """Bring the saved lexical index in this data folder up to date (reading only what changed when there is
+    one), so the next `citebot serve` or `ask` loads it instead of indexing the archive's text."""
+    from cachetools import LRUCache
+
+    from citebot.deps import lexical_snapshot
+
+    started = time.perf_counter()
+    snapshot = lexical_snapshot(settings, store)
+    token = store.change_token()
+    corpus, current = snapshot.current(store, LRUCache(maxsize=1))
+    if not current:
+        snapshot.save(corpus, token)
+        typer.echo(f"search index of {len(corpus.docs)} documents saved in {time.perf_counter() - started:.1f} s",
+                   err=True)
 
 
 def _merged(a: IngestReport, b: IngestReport) -> IngestReport:

@@ -216,6 +216,12 @@ class Snapshot:
             return None, False
         return corpus.updated(store, manifest, cache), False
 
+    def current(self, store: Store, cache: LRUCache[tuple[str, str], str]) -> tuple[Corpus, bool]:
+        """The corpus of the store as it is now, from the saved copy when there is a usable one, and whether that
+        copy was already current (else it should be saved again)."""
+        corpus, current = self.load(store, cache)
+        return (corpus, current) if corpus is not None else (Corpus.build(store, cache), False)
+
     def save_later(self, corpus: Corpus, token: tuple[int, ...] | None) -> None:
         """Save this corpus soon, on the saver thread (a newer one replaces it if it waits)."""
         with self._lock:

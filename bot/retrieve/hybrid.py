@@ -103,14 +103,10 @@ class HybridRetriever:
     def _load(self) -> Corpus:
         """The saved corpus brought up to date, or (none saved, or the store changed wholesale) one built by reading
         the whole store, which is then saved for the next start."""
-        if self.snapshot is not None:
-            corpus, current = self.snapshot.load(self.store, self._texts)
-            if corpus is not None:
-                if not current:
-                    self.snapshot.save_later(corpus, self._token)
-                return corpus
-        corpus = Corpus.build(self.store, self._texts)
-        if self.snapshot is not None:
+        if self.snapshot is None:
+            return Corpus.build(self.store, self._texts)
+        corpus, current = self.snapshot.current(self.store, self._texts)
+        if not current:
             self.snapshot.save_later(corpus, self._token)
         return corpus
 

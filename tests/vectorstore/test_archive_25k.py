@@ -35,6 +35,9 @@ def test_a_store_of_25000_articles_is_served_and_answers(tmp_path):
                          capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1])["documents"]["added"] == ARTICLES
+    # The ingest left the lexical index saved, so `serve` loads it instead of indexing 25,000 texts.
+    assert f"search index of {ARTICLES} documents saved" in out.stderr
+    assert len(list((tmp_path / "data" / "lexical").glob("*/meta.json"))) == 1
     port = free_port()
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - the process owns it
     proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
@@ -57,6 +60,18 @@ def test_a_store_of_25000_articles_is_served_and_answers(tmp_path):
         ans = httpx.post(f"{url}/api/ask", json={"question": "Who is the first harbour pilot of Qualmster?"},
                          timeout=120).json()
         assert "Varnow" in ans["answer"]
+        # Killed with -9 (its saved index may or may not have the upload yet) and started again: it reads what
+        # its saved copy lacks, and the upload is still answered.
+        proc.kill()
+        proc.wait(timeout=60)
+        proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env, stdout=log,
+                                stderr=log)
+        wait_for(f"{url}/readyz", proc, timeout=300, what="citebot serve, started again")
+        ans = httpx.post(f"{url}/api/ask", json={"question": "Who is the first harbour pilot of Qualmster?"},
+                         timeout=120).json()
+        assert "Varnow" in ans["answer"]
+        r = httpx.post(f"{url}/api/ask", json={"question": needles[0].question}, timeout=120)
+        assert any(c["source"] == needles[0].source for c in r.json()["citations"])
     finally:
         proc.terminate()
         proc.wait(timeout=60)
