@@ -54,7 +54,8 @@ def _cites(answer: dict[str, Any], source: str) -> bool:
     return any(c.get("source") == source for c in answer.get("citations", []))
 
 
-def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 200) -> dict[str, Any]:
+def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 200, tier2: bool = True
+               ) -> dict[str, Any]:
     """One archive of `n` articles, from generation to a served upload."""
     folder = work / f"archive-{n}"
     needles: list[Needle] = generate(folder, n, pool, seed=7, needles=20)
@@ -122,14 +123,17 @@ def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 2
         proc.wait(timeout=30)
         # Tier 2 (the full model's vectors) for the whole archive, in the foreground: how long an archive of
         # this size waits for it.
-        t = time.perf_counter()
-        up = subprocess.run([str(BIN / "citebot"), "upgrade"], env=env, capture_output=True, text=True)
-        tier2_s = time.perf_counter() - t
-        if up.returncode != 0:
-            raise RuntimeError(f"upgrade of {n} articles failed: {up.stderr[-2000:]}")
-        log(f"scale {n}: tier 2 finished in {tier2_s:.0f} s ({chunks / tier2_s:.0f} chunks/s)")
+        tier2_s = None
+        if tier2:
+            t = time.perf_counter()
+            up = subprocess.run([str(BIN / "citebot"), "upgrade"], env=env, capture_output=True, text=True)
+            tier2_s = time.perf_counter() - t
+            if up.returncode != 0:
+                raise RuntimeError(f"upgrade of {n} articles failed: {up.stderr[-2000:]}")
+            log(f"scale {n}: tier 2 finished in {tier2_s:.0f} s ({chunks / tier2_s:.0f} chunks/s)")
         result = {
-            "articles": n, "chunks": chunks, "tier2_finish_seconds": fig(tier2_s, "s"),
+            "articles": n, "chunks": chunks,
+            "tier2_finish_seconds": fig(tier2_s, "s") if tier2_s is not None else None,
             "tier1_ingest_seconds": fig(ingest_s, "s"), "tier1_chunks_per_second": fig(chunks / ingest_s, "chunks/s"),
             "serve_ready_seconds": fig(ready_s, "s"),
             "answer_p50_ms": fig(percentile(lat, 50), "ms"), "answer_p95_ms": fig(percentile(lat, 95), "ms"),

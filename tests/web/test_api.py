@@ -145,6 +145,36 @@ def test_abstention_renders_distinctly():
     assert answer_markdown(ans).startswith("**Not in the articles.**")
 
 
+def test_example_questions_read_only_the_texts_they_need():
+    from collections.abc import Iterator, Mapping
+
+    from bot.retrieve import Corpus
+    from vectorstore.store import Document
+    from web.examples import example_questions
+
+    class Counting(Mapping[str, str]):
+        def __init__(self) -> None:
+            self.read: list[str] = []
+
+        def __getitem__(self, key: str) -> str:
+            self.read.append(key)
+            return "Mira Osk, a harbour director, said the pier would reopen."
+
+        def __iter__(self) -> Iterator[str]:
+            return iter([])
+
+        def __len__(self) -> int:
+            return 0
+
+    docs = {f"d{i}": Document(f"d{i}", f"{i:04d}.txt", "", f"Pier story {i}", "Ana Reporter", None, "s", "r", "", 1)
+            for i in range(500)}
+    texts = Counting()
+    examples = example_questions(Corpus(docs=docs, texts=texts, sentences={}, signature=""), limit=4)
+    assert examples == ["Who wrote “Pier story 0”?", "Who is Mira Osk?", "Who wrote “Pier story 1”?",
+                        "Who wrote “Pier story 2”?"]
+    assert len(texts.read) <= 4  # not one read per stored article
+
+
 def test_example_questions_come_from_the_stored_articles(seeded_store_factory, real_embedder):
     from web.examples import example_questions
 
