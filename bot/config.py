@@ -104,8 +104,9 @@ class BotConfig(BaseModel):
     )
     typed_weight: float = Field(
         default=10.0, ge=0,
-        description="Bonus in the extractive ranking for a sentence holding an entity of the type the question asks "
-        "for (a date for 'when', a person for 'who'); at 10 every such sentence ranks above every one without.",
+        description="Bonus in the extractive ranking for a sentence holding an answer of the kind asked for (a date "
+        "for 'when', a sum for 'how much', a name carrying the class noun for 'which university'); at 10 every such "
+        "sentence ranks above every one without.",
     )
     context_sentences: int = Field(
         default=3, ge=0, le=20,

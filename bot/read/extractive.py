@@ -168,7 +168,7 @@ class ExtractiveEngine:
         # sentence holding one; names it misses often (unusual names), so there typing only picks the short answer.
         # (A bonus for names of the asked type was measured, 0 against 0.3: a tie over both news sets, so none.)
         typed = parsed.expected.kind in _FIGURE_KINDS
-        candidates = self._typed(candidates, parsed, analysis.names, self.config.typed_weight if typed else 0.0)
+        candidates = self._typed(candidates, parsed, analysis.names, self.config.typed_weight)
         chosen: list[_Candidate] = []
         reason = ""
         typed_on_topic = False
@@ -221,7 +221,10 @@ class ExtractiveEngine:
     def _typed(self, candidates: list[_Candidate], parsed: Parsed, names: list[list[str]], bonus: float
                ) -> list[_Candidate]:
         """Find each candidate's entities of the expected type (those compared by meaning: the rest are checked
-        last anyway); those holding one get `bonus` added to their score."""
+        last anyway). Those holding a figure or date of the asked kind get `bonus` added to their score; for a
+        "which X" question, those holding a name that carries the class noun X ("Columbia University" for "which
+        university", "the Kestrel Telescope" for "which telescope"): English names many things by their class,
+        while a name without it may be of anything."""
         head = candidates[: self.config.semantic_candidates]
         # The types of the question's names; a name the NER did not type could be of any name type.
         typed_text = " ".join(t for t, _ in parsed.entities).casefold()
@@ -236,10 +239,18 @@ class ExtractiveEngine:
             answering = [] if parsed.expected.kind == "named" else cand.answers or []
             cand.competes = any(e.label in asked and e.text.casefold() not in parsed.question.casefold()
                                 and e not in answering for e in ents)
-        if not bonus:
+        if parsed.expected.kind in _FIGURE_KINDS:
+            rewarded = [c for c in head if c.answers]
+        elif parsed.expected.kind == "named" and parsed.expected.head:
+            cls = stem(parsed.expected.head.split()[-1].lower())
+            rewarded = [c for c in head if any(cls in {stem(w.lower()) for w in words(e.text)}
+                                               for e in c.answers or [])]
+        else:
+            rewarded = []
+        if not bonus or not rewarded:
             return candidates
-        for cand in head:
-            cand.score += bonus * bool(cand.answers)
+        for cand in rewarded:
+            cand.score += bonus
         head.sort(key=lambda c: -c.score)
         return head + candidates[self.config.semantic_candidates :]
 

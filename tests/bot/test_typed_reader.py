@@ -246,6 +246,27 @@ def test_an_outlet_that_is_not_stored_is_named_with_the_stored_ones(deps):
     assert "Quarry Chronicle" in ans.answer and "Northern Wire" in ans.answer
 
 
+CAVES = """Title: Cave paintings older than thought
+Author: Ilse Brandvold
+Date: 2031-05-10
+
+Cave paintings of reindeer in the hills above Tromsfjord are far older than thought, a new study of the cave paintings says.
+The pigments were sampled in 2029 by volunteers from the local museum.
+The dating was done by researchers at Halvard University, who used uranium traces in the rock crust.
+"""
+
+
+def test_a_name_carrying_the_asked_class_beats_the_topical_lede(tmp_path, seeded_store_factory, real_embedder):
+    # The lede shares the most words with the question; the answer is the name that carries its class noun.
+    (tmp_path / "caves.txt").write_text(CAVES)
+    cfg = seeded_store_factory(tmp_path)
+    cave_deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=real_embedder)
+    ans = answer("Which university dated the study of the cave paintings in the hills above Tromsfjord?", [],
+                 cave_deps)
+    assert not ans.abstained, ans.answer
+    assert ans.short_answer is not None and ans.short_answer.text == "Halvard University", ans.answer
+
+
 @pytest.mark.parametrize(
     "question, names",
     [
