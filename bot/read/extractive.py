@@ -230,23 +230,23 @@ class ExtractiveEngine:
         typed_text = " ".join(t for t, _ in parsed.entities).casefold()
         untyped = any(" ".join(n).casefold() not in typed_text for n in names)
         asked = {label for _, label in parsed.entities} | (set(NAME_LABELS) if untyped else set())
+        # "which university": a name carrying the class noun ("Halvard University") is of the asked class.
+        named = parsed.expected.kind == "named"
+        cls = stem(parsed.expected.head.split()[-1].lower()) if named and parsed.expected.head else None
+        rewarded = []
         for cand, ents in zip(head, self.reader.tagger.tag([c.text for c in head]), strict=True):
             cand.answers = answer_entities(ents, parsed.expected, parsed, cand.text) if parsed.expected.labels else None
             # Another name of a type the question names ("Delta Cars" when it asks about "Korvan Motors"): the
             # sentence may be about someone else, so the question's names must be in it.
             # An entity that answers is no competitor, unless any name answers ("which award": then every name
             # of the question's types is one).
-            answering = [] if parsed.expected.kind == "named" else cand.answers or []
+            answering = [] if named else cand.answers or []
             cand.competes = any(e.label in asked and e.text.casefold() not in parsed.question.casefold()
                                 and e not in answering for e in ents)
-        if parsed.expected.kind in _FIGURE_KINDS:
-            rewarded = [c for c in head if c.answers]
-        elif parsed.expected.kind == "named" and parsed.expected.head:
-            cls = stem(parsed.expected.head.split()[-1].lower())
-            rewarded = [c for c in head if any(cls in {stem(w.lower()) for w in words(e.text)}
-                                               for e in c.answers or [])]
-        else:
-            rewarded = []
+            of_class = cls is not None and any(cls in {stem(w.lower()) for w in words(e.text)}
+                                               for e in cand.answers or [])
+            if of_class or (parsed.expected.kind in _FIGURE_KINDS and cand.answers):
+                rewarded.append(cand)
         if not bonus or not rewarded:
             return candidates
         for cand in rewarded:
