@@ -535,9 +535,9 @@ class Store:
             self._open_existing(check_model=True)
         if self._docs is None:
             return [], {}
-        got = self._docs.get(include=["metadatas", "documents"] if with_texts else ["metadatas"])
-        docs = [_doc(m) for m in got["metadatas"] or []]
-        texts = dict(zip(got["ids"], got["documents"] or [], strict=True)) if with_texts else {}
+        got = _paged(self._docs, ["metadatas", "documents"] if with_texts else ["metadatas"])
+        docs = list({i: _doc(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}.values())
+        texts = dict(zip(got["ids"], got["documents"], strict=True)) if with_texts else {}
         return sorted(docs, key=lambda d: d.source), texts
 
     def document_text(self, doc_id: str, rev: str | None = None) -> str | None:
@@ -558,10 +558,13 @@ class Store:
         """Texts of these documents, each only while it is still at the given revision (None: any)."""
         if self._docs is None or not wanted:
             return {}
-        got = self._docs.get(ids=sorted(wanted), include=["documents", "metadatas"])
-        return {i: text for i, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
-                                                 strict=True)
-                if wanted.get(i) in (None, str(meta.get("rev")))}
+        ids, out = sorted(wanted), {}
+        for lo in range(0, len(ids), _IN_LIMIT):  # a list of ids is a list of SQL variables: bounded
+            got = self._docs.get(ids=ids[lo : lo + _IN_LIMIT], include=["documents", "metadatas"])
+            out.update({i: text for i, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                                                         strict=True)
+                        if wanted.get(i) in (None, str(meta.get("rev")))})
+        return out
 
     def commit_document(self, doc: Document, clean_text: str) -> None:
         """Publish a document: after this, its chunks of `doc.rev` are visible."""
@@ -654,8 +657,8 @@ class Store:
         col = self._col(tier)
         if col is None:
             return {}
-        got = col.get(include=["metadatas"], where=where)
-        return {cid: str(m["rev"]) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        got = _paged(col, ["metadatas"], where)
+        return {cid: str(m["rev"]) for cid, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def collect_garbage(self, docs: Iterable[Document] | None = None) -> int:
         """Delete chunks whose document does not point at them at their tier; returns how many.
@@ -790,7 +793,23 @@ class Store:
 # Revisions listed in one `$in` filter at most (SQLite's limit on variables is 32,766, and a long list makes the
 # query slow); above it, searches filter in Python.
 _IN_LIMIT = 500
-_PAGE = 5000  # chunks per read when loading a whole collection
+_PAGE = 5000  # records per read when loading a whole collection
+
+
+def _paged(col: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
+    """Every record of a collection (matching `where`), read a page at a time. One unbounded get fails above
+    32,766 records: Chroma fetches the records it found by listing their ids, and SQLite refuses more variables
+    (a store of 100,000 articles could not be read)."""
+    out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = col.get(include=include, where=where, limit=_PAGE, offset=offset)
+        out["ids"] += got["ids"]
+        for k in include:
+            out[k] += got.get(k) or [None] * len(got["ids"])
+        if len(got["ids"]) < _PAGE:
+            return out
+        offset += _PAGE
 
 _mutexes: dict[str, threading.Lock] = {}
 _mutexes_guard = threading.Lock()
