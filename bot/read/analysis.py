@@ -58,7 +58,7 @@ _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _TIME_DEGREES = frozenset("long old soon often late early".split())
 # "How much does it cost / did they pay / is it worth", "how big is the fee": an amount that is a sum of money. The
 # money class nouns above plus English's verbs and adjective of price (lexicon, not question data).
-_MONEY_PREDICATES = frozenset("cost pay charge spend earn owe fetch worth damages".split())
+_MONEY_PREDICATES = frozenset("cost pay charge spend earn owe fetch worth".split())
 # Kinds whose answer is a span of text rather than an entity.
 OPEN_KINDS = frozenset({"reason", "manner", "yesno", "description"})
 
@@ -203,7 +203,7 @@ class QuestionAnalyser:
 
 def _asks_price(doc: Any, degree: Any) -> bool:
     """Is the amount asked a sum of money: a price word is the predicate or a noun of the question ("How much
-    will it cost?", "How big is the fee?", "How much in damages…")? Not for a part ("How much of the budget…"),
+    will it cost?", "How big is the fee?", "How much did they pay?")? Not for a part ("How much of the budget…"),
     which a share answers."""
     if any(c.dep_ == "prep" and c.lower_ == "of" for c in degree.children):
         return False
