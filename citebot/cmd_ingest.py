@@ -177,10 +177,16 @@ def _save_lexical_index(settings: Settings, store: Store) -> None:
     snapshot = lexical_snapshot(settings, store)
     token = store.change_token()
     corpus, current = snapshot.current(store, LRUCache(maxsize=1))
-    if not current:
+    if current:
+        return
+    try:
         snapshot.save(corpus, token)
-        typer.echo(f"search index of {len(corpus.docs)} documents saved in {time.perf_counter() - started:.1f} s",
-                   err=True)
+    except OSError as exc:  # the documents are stored; only the next start is slower
+        typer.echo(f"warning: could not save the search index to {snapshot.folder} ({exc}); the documents are "
+                   "stored, and the next `citebot serve` indexes them itself", err=True)
+        return
+    typer.echo(f"search index of {len(corpus.docs)} documents saved in {time.perf_counter() - started:.1f} s",
+               err=True)
 
 
 def _merged(a: IngestReport, b: IngestReport) -> IngestReport:

@@ -202,9 +202,9 @@ class Snapshot:
         if got is None:
             return None, False
         lexical, extra = got
-        if extra.get("location") != self.location:
-            return None, False
-        saved_docs: dict[str, Document] = extra["docs"]  # type: ignore[assignment]
+        saved_docs = extra.get("docs") if isinstance(extra, dict) else None
+        if extra.get("location") != self.location or not isinstance(saved_docs, dict):
+            return None, False  # another store's copy, or not one this code wrote: built again
         corpus = Corpus._of(store, saved_docs, lexical, cache)
         token = store.change_token()
         if token is not None and token == extra.get("token"):

@@ -4,6 +4,7 @@ made-up text; its changes, merges and saved copies; and a server start that load
 from __future__ import annotations
 
 import random
+import shutil
 
 import bm25s
 import numpy as np
@@ -133,6 +134,13 @@ def test_a_second_start_loads_the_saved_index_and_reads_only_what_changed(tmp_pa
     assert hit.doc.source == "a9.txt" and "40 seals" in hit.chunk.text
     # The text is read by id for the passage, not held for the archive.
     assert list(second._texts) == [(hit.doc.doc_id, hit.doc.rev)]
+    # A damaged copy is ignored: the index is built from the store again.
+    monkeypatch.undo()
+    broken = tmp_path / "broken"
+    shutil.copytree(tmp_path / "lexical", broken)
+    (broken / "extra.pkl").write_bytes(b"not a pickle")
+    third = HybridRetriever(store, hash_embedder, BotConfig(), snapshot=Snapshot(broken, "test-store"))
+    assert third.search("seals lighthouse Skarn", k=1)[0].doc.source == "a9.txt"
     # Another store's saved index is never used for this one.
     other = Snapshot(tmp_path / "lexical", "another-store")
     assert other.load(store, LRUCache(maxsize=10)) == (None, False)

@@ -131,3 +131,13 @@ def test_urls_go_through_the_server_that_owns_the_store(site, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_an_unwritable_search_index_folder_warns_and_loses_nothing(tmp_path):
+    env = environment(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "lexical").write_text("a file where the index folder should be")
+    out = citebot(env, "ingest", str(ROOT / "seeds"))
+    assert out.returncode == 0, out.stderr
+    assert "warning: could not save the search index" in out.stderr and "the documents are stored" in out.stderr
+    assert documents(env)  # the articles are stored and listed
