@@ -57,7 +57,7 @@ def serve(
 
     store = open_store(settings)
     deps = deps_or_fail(settings, require_documents=not ingest_if_empty, store=store, embedder=embedder)
-    if ingest_if_empty and not deps.store.documents():
+    if ingest_if_empty and not deps.store.document_count():
         _wait(warmup)
         seeds = settings.seeds_dir
         typer.echo(f"The store at {deps.store.location} is empty: ingesting {seeds} …", err=True)

@@ -20,7 +20,7 @@ from ingest.markdown import markdown_text
 from ingest.metadata import Metadata, guess, merge
 from ingest.pdf import PdfText, read_pdf
 from ingest.workers import Job, Unchanged, run_jobs, start_pool_early
-from vectorstore.store import Chunk, Document, Store
+from vectorstore.store import Chunk, Document, Store, chunk_id
 
 # Bump when cleaning or chunking changes meaning, so stored documents are rebuilt.
 # 2: Markdown is stored as the text a reader sees, without `#`, `**` or link markup.
@@ -192,7 +192,7 @@ def prepare(loaded: Loaded, root: Path, config: IngestConfig) -> Prepared:
                 meta.title, meta.author or "", meta.published or "")[:16]
     pieces = chunk_text(body, config.chunk_size, config.chunk_overlap)
     chunks = [
-        Chunk(id=f"{doc_id}-{rev}-{i:05d}", doc_id=doc_id, rev=rev, index=i, start=p.start, end=p.end,
+        Chunk(id=chunk_id(doc_id, rev, i), doc_id=doc_id, rev=rev, index=i, start=p.start, end=p.end,
               text=p.text, source=source, title=meta.title)
         for i, p in enumerate(pieces)
     ]

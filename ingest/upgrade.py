@@ -44,9 +44,9 @@ class IndexStatus:
 
 
 def index_status(store: Store) -> IndexStatus:
-    docs = store.documents()
-    pending = [d for d in docs if d.tier == 1]
-    return IndexStatus(len(docs), len(docs) - len(pending), len(pending), sum(d.chunks for d in pending))
+    total = store.document_count()
+    pending = store.documents(where={"tier": 1})
+    return IndexStatus(total, total - len(pending), len(pending), sum(d.chunks for d in pending))
 
 
 @dataclass
@@ -85,7 +85,7 @@ def upgrade(
         if not held:
             report.locked_out = True
             return report
-        pending = [d for d in store.documents() if d.tier == 1]
+        pending = store.documents(where={"tier": 1})
         if not pending:
             return report
         embedder = embedder_factory()
@@ -138,7 +138,7 @@ def _rounds(docs: list[Document], chunks_per_round: int) -> list[list[Document]]
 
 def _publish(store: Store, group: list[Document]) -> int:
     """Flip each document whose full-model chunks are all stored, unless it changed meanwhile (one write)."""
-    current = {d.doc_id: d for d in store.documents()}
+    current = store.documents_by_id(d.doc_id for d in group)
     stored = store.stored_chunk_ids(tier=2, where={"rev": {"$in": sorted({d.rev for d in group})}})
     ready = []
     for doc in group:

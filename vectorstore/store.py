@@ -11,6 +11,7 @@ import functools
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -56,6 +57,19 @@ class Chunk:
     title: str = ""
 
 
+def chunk_id(doc_id: str, rev: str, index: int) -> str:
+    """The id of a document revision's `index`-th chunk (the store's ids are made this way)."""
+    return f"{doc_id}-{rev}-{index:05d}"
+
+
+def split_chunk_id(cid: str) -> tuple[str, str, int] | None:
+    """(doc_id, rev, index) of a chunk id made by `chunk_id`; None for any other string."""
+    parts = cid.rsplit("-", 2)
+    if len(parts) != 3 or not all(parts) or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2])
+
+
 @dataclass
 class Document:
     """A manifest entry: one ingested article and where its chunks are."""
@@ -91,9 +105,17 @@ class Document:
         return page
 
 
-def _meta(doc: Document) -> dict[str, Any]:
-    # Chroma metadata cannot hold None.
-    return {k: ("" if v is None else v) for k, v in asdict(doc).items()}
+def _meta(doc: Document, written: int | None = None) -> dict[str, Any]:
+    # Chroma metadata cannot hold None. `changed` stamps a manifest write (see Store.documents_changed).
+    out: dict[str, Any] = {k: ("" if v is None else v) for k, v in asdict(doc).items()}
+    if written is not None:
+        out["changed"] = written
+    return out
+
+
+def now_us() -> int:
+    """The wall clock in microseconds: what manifest writes are stamped with."""
+    return time.time_ns() // 1000
 
 
 def _doc(meta: dict[str, Any]) -> Document:
@@ -501,9 +523,9 @@ class Store:
         self._cols = {}
 
     # -- manifest ----------------------------------------------------------------------------
-    def documents(self) -> list[Document]:
-        """Every committed document, sorted by source."""
-        return self.documents_and_texts(with_texts=False)[0]
+    def documents(self, where: dict[str, Any] | None = None) -> list[Document]:
+        """Every committed document (or those whose entry matches `where`, e.g. {"tier": 1}), sorted by source."""
+        return self.documents_and_texts(with_texts=False, where=where)[0]
 
     @_read
     @_read
@@ -512,6 +534,25 @@ class Store:
         if self._docs is None:
             self._open_existing(check_model=True)
         return 0 if self._docs is None else int(self._docs.count())
+
+    @_read
+    def documents_changed(self, since_us: int) -> list[Document]:
+        """The committed documents whose manifest entry was written (committed, or its tier flipped) at or after
+        `since_us` (µs since the epoch, by the writer's clock): what a reader that read the manifest then must
+        read again. Removed documents are not among them; `document_count` and `document_ids` tell those."""
+        if self._docs is None:
+            self._open_existing(check_model=True)
+        if self._docs is None:
+            return []
+        got = _paged(self._docs, ["metadatas"], where={"changed": {"$gte": since_us}})
+        return [_doc(m) for m in got["metadatas"]]
+
+    @_read
+    def document_ids(self) -> set[str]:
+        """The ids of every committed document, without their entries."""
+        if self._docs is None:
+            self._open_existing(check_model=True)
+        return set() if self._docs is None else set(_paged(self._docs, [])["ids"])
 
     @_read
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, Document]:
@@ -528,14 +569,15 @@ class Store:
             out.update({i: _doc(m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)})
         return out
 
-    def documents_and_texts(self, with_texts: bool = True) -> tuple[list[Document], dict[str, str]]:
+    def documents_and_texts(self, with_texts: bool = True, where: dict[str, Any] | None = None
+                            ) -> tuple[list[Document], dict[str, str]]:
         """Every committed document (sorted by source) and its cleaned text, read together in one get, so the
         texts are of exactly these revisions."""
         if self._docs is None:
             self._open_existing(check_model=True)
         if self._docs is None:
             return [], {}
-        got = _paged(self._docs, ["metadatas", "documents"] if with_texts else ["metadatas"])
+        got = _paged(self._docs, ["metadatas", "documents"] if with_texts else ["metadatas"], where)
         docs = list({i: _doc(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}.values())
         texts = dict(zip(got["ids"], got["documents"], strict=True)) if with_texts else {}
         return sorted(docs, key=lambda d: d.source), texts
@@ -574,8 +616,9 @@ class Store:
         """Publish documents whose chunks are all stored, in one write (each is visible whole or not at all)."""
         assert self._docs is not None, "ensure_collections() first"
         if docs:
+            written = now_us()
             self._docs.upsert(ids=[d.doc_id for d, _ in docs], embeddings=[[1.0]] * len(docs),
-                              documents=[text for _, text in docs], metadatas=[_meta(d) for d, _ in docs])
+                              documents=[text for _, text in docs], metadatas=[_meta(d, written) for d, _ in docs])
 
     def set_tier(self, doc: Document, tier: int) -> Document:
         """Mark a committed document's dense vectors as upgraded (one manifest write, so atomic)."""
@@ -586,7 +629,8 @@ class Store:
         assert self._docs is not None, "ensure_collections() first"
         upgraded = [Document(**{**asdict(d), "tier": tier}) for d in docs]
         if upgraded:
-            self._docs.update(ids=[d.doc_id for d in upgraded], metadatas=[_meta(d) for d in upgraded])
+            written = now_us()
+            self._docs.update(ids=[d.doc_id for d in upgraded], metadatas=[_meta(d, written) for d in upgraded])
         return upgraded
 
     def delete_document(self, doc_id: str) -> None:

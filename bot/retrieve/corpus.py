@@ -7,7 +7,6 @@ memory-mapped at start; only what changed in the store since it was saved is rea
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import threading
@@ -22,12 +21,16 @@ from cachetools import LRUCache
 from bot.retrieve.lexical import LexicalIndex
 from bot.text import content_terms
 from vectorstore.sentences import sentence_spans
-from vectorstore.store import Chunk, Document, Store
+from vectorstore.store import Chunk, Document, Store, now_us
 
 log = logging.getLogger("citebot.retrieve")
 
 # Up to this many changed documents (or a twentieth of the archive), a refresh reads only those.
 _FEW_CHANGED = 200
+# Manifest entries are stamped by their writer's clock when written (Store.documents_changed). A reader reads
+# again what was stamped from this long before it last read: a write stamped just before that read may not have
+# been visible to it yet, and a writer on another host may run a little behind.
+_CLOCK_MARGIN_US = 30 * 1_000_000
 
 
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
@@ -108,8 +111,10 @@ class Corpus:
     docs: dict[str, Document]
     texts: Mapping[str, str]
     sentences: SentenceSpans | dict[str, list[tuple[int, int]]]
-    signature: str
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
+    # Manifest entries written from this time on (µs, see Store.documents_changed) may be missing from `docs`;
+    # 0: unknown, the whole manifest must be read.
+    since: int = 0
 
     def __post_init__(self) -> None:
         # What every question would otherwise recompute from all documents: the stored outlets, and the
@@ -137,48 +142,65 @@ class Corpus:
     @classmethod
     def build(cls, store: Store, cache: LRUCache[tuple[str, str], str]) -> Corpus:
         """Read every committed document and chunk and index them (a first start, or a store changed wholesale)."""
+        since = now_us() - _CLOCK_MARGIN_US
         manifest, texts = store.documents_and_texts()
         docs = {d.doc_id: d for d in manifest}
-        # The chunks of this very manifest: the signature then describes what was indexed.
+        # The chunks of this very manifest, so the index describes exactly `docs`.
         chunks = store.visible_chunks(manifest, texts)
         lexical = LexicalIndex.build(chunks, _tokens([c.text for c in chunks]))
-        return cls._of(store, docs, lexical, cache)
+        return cls._of(store, docs, lexical, cache, since)
 
     @classmethod
     def _of(cls, store: Store, docs: dict[str, Document], lexical: LexicalIndex,
-            cache: LRUCache[tuple[str, str], str]) -> Corpus:
+            cache: LRUCache[tuple[str, str], str], since: int) -> Corpus:
         texts = Texts(store, docs, cache)
-        return cls(docs=docs, texts=texts, sentences=SentenceSpans(texts), signature=signature(docs.values()),
-                   lexical=lexical)
+        return cls(docs=docs, texts=texts, sentences=SentenceSpans(texts), lexical=lexical, since=since)
 
-    def updated(self, store: Store, manifest: Sequence[Document], cache: LRUCache[tuple[str, str], str]) -> Corpus:
-        """This corpus brought up to `manifest` by reading only what changed: documents whose tier alone changed
-        keep their chunks; added, changed and removed documents are read by id and their rows replaced in the
-        lexical index."""
-        docs = {d.doc_id: d for d in manifest}
-        changed = [d for d in manifest if d.doc_id not in self.docs or self.docs[d.doc_id].rev != d.rev]
+    def caught_up(self, store: Store, cache: LRUCache[tuple[str, str], str]) -> Catchup:
+        """This corpus brought up to the store's manifest as it is now, reading only the entries written since it
+        was read (see `manifest_now`) and the chunks of the documents that changed. `corpus` is None when so many
+        changed that reading everything is cheaper."""
+        docs, since, reread = manifest_now(store, self.docs, self.since)
+        changed = [d for i, d in docs.items() if (old := self.docs.get(i)) is None or old.rev != d.rev]
         gone = {i for i in self.docs if i not in docs} | {d.doc_id for d in changed}
-        if not changed and not gone:
-            return Corpus._of(store, docs, self.lexical, cache)
+        if not gone and all(self.docs[i].tier == d.tier for i, d in docs.items()):
+            return Catchup(Corpus._of(store, self.docs, self.lexical, cache, since), False, reread)
+        if len(changed) > max(_FEW_CHANGED, len(docs) // 20):
+            return Catchup(None, True, reread)
         fresh = [c for d in changed for c in store.chunks_of(d, d.tier)]
         if {c.doc_id for c in fresh} != {d.doc_id for d in changed if d.chunks}:
-            return Corpus.build(store, cache)  # changed again while being read: read everything, consistently
-        lexical = self.lexical.changed(gone, fresh, _tokens([c.text for c in fresh]))
-        return Corpus._of(store, docs, lexical, cache)
+            return Catchup(None, True, reread)  # changed again while being read: read everything, consistently
+        lexical = self.lexical.changed(gone, fresh, _tokens([c.text for c in fresh])) if gone or fresh else self.lexical
+        return Catchup(Corpus._of(store, docs, lexical, cache, since), True, reread)
 
 
-def signature(docs: Iterable[Document]) -> str:
-    """A fingerprint of the committed documents: it changes whenever any is added, updated or removed."""
-    h = hashlib.sha256()
-    for d in sorted(docs, key=lambda d: d.doc_id):
-        h.update(f"{d.doc_id}:{d.rev}:{d.tier};".encode())
-    return h.hexdigest()
+@dataclass
+class Catchup:
+    """What `Corpus.caught_up` found: the corpus now (None: too much changed, build it again), whether any
+    document changed, and how many manifest entries it had to read."""
+
+    corpus: Corpus | None
+    changed: bool
+    reread: int
 
 
-def few_changed(corpus: Corpus, manifest: Sequence[Document]) -> bool:
-    """Are few enough documents new or changed that reading only them beats reading everything?"""
-    changed = sum(1 for d in manifest if (old := corpus.docs.get(d.doc_id)) is None or old.rev != d.rev)
-    return changed <= max(_FEW_CHANGED, len(manifest) // 20)
+def manifest_now(store: Store, docs: Mapping[str, Document], since: int) -> tuple[dict[str, Document], int, int]:
+    """The committed manifest as it is now, from `docs` as read at `since`: only the entries written since then
+    are read, and the ids alone when the count shows that documents went (or were written without a stamp).
+    Returns the manifest, the `since` to keep with it, and how many entries were read."""
+    read_at = now_us() - _CLOCK_MARGIN_US
+    if not since:
+        full = store.documents()
+        return {d.doc_id: d for d in full}, read_at, len(full)
+    out = dict(docs)
+    fresh = store.documents_changed(since)
+    out.update((d.doc_id, d) for d in fresh)
+    if len(out) != store.document_count():
+        ids = store.document_ids()
+        out = {i: d for i, d in out.items() if i in ids}
+        if missing := ids - out.keys():
+            out.update(store.documents_by_id(missing))
+    return out, read_at, len(fresh)
 
 
 class Snapshot:
@@ -205,16 +227,15 @@ class Snapshot:
         saved_docs = extra.get("docs") if isinstance(extra, dict) else None
         if extra.get("location") != self.location or not isinstance(saved_docs, dict):
             return None, False  # another store's copy, or not one this code wrote: built again
-        corpus = Corpus._of(store, saved_docs, lexical, cache)
+        since = extra.get("since")
+        corpus = Corpus._of(store, saved_docs, lexical, cache, since if isinstance(since, int) else 0)
         token = store.change_token()
         if token is not None and token == extra.get("token"):
             return corpus, True  # nothing written since: the manifest is not even read
-        manifest = store.documents()
-        if signature(manifest) == corpus.signature:
-            return corpus, True
-        if not few_changed(corpus, manifest):
-            return None, False
-        return corpus.updated(store, manifest, cache), False
+        caught = corpus.caught_up(store, cache)
+        # Saved again when documents changed, or when many entries had to be read again (a copy saved during a
+        # long ingest): the next start then reads fewer.
+        return caught.corpus, not caught.changed and caught.reread <= _FEW_CHANGED
 
     def current(self, store: Store, cache: LRUCache[tuple[str, str], str]) -> tuple[Corpus, bool]:
         """The corpus of the store as it is now, from the saved copy when there is a usable one, and whether that
@@ -237,7 +258,7 @@ class Snapshot:
 
     def _save(self, corpus: Corpus, token: tuple[int, ...] | None) -> None:
         corpus.lexical.save(self.folder, {"location": self.location, "docs": corpus.docs, "token": token,
-                                          "signature": corpus.signature})
+                                          "since": corpus.since})
 
     def _run(self) -> None:
         while True:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from cachetools import LRUCache
 
 from bot.config import BotConfig
-from bot.retrieve.corpus import Corpus, Snapshot, few_changed, signature
+from bot.retrieve.corpus import Corpus, Snapshot
 from bot.text import content_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.store import Chunk, Document, Store
@@ -94,7 +94,6 @@ class HybridRetriever:
         self._texts: LRUCache[tuple[str, str], str] = LRUCache(maxsize=max(config.text_cache_size, 1))
         self._token = store.change_token()
         self.corpus = self._load()
-        self._by_id = {c.id: c for c in self.corpus.chunks}
         self._checked = time.monotonic()
         # One reload at a time: a request that finds another thread reloading goes on with the current index
         # instead of loading the same corpus again beside it.
@@ -123,18 +122,18 @@ class HybridRetriever:
             token = self.store.change_token()
             if token is not None and token == self._token:
                 return False  # nothing was written: the manifest is not read (its size grows with the archive)
-            manifest = self.store.documents()
-            if signature(manifest) == self.corpus.signature:
+            # Only the manifest entries written since the last read, and the chunks of the documents they
+            # changed (an upload, an upgrade round); when many changed, everything is read again.
+            got = self.corpus.caught_up(self.store, self._texts)
+            if not got.changed:
+                if got.corpus is not None:
+                    self.corpus = got.corpus  # the same documents, read up to a later time
                 self._token = token
                 return False
             # Another process wrote: a reader's in-memory vector index must be loaded again to see it.
             self.store.follow_writes()
-            # A few documents changed (an upload, an upgrade round): read only those. Many: read everything.
-            if few_changed(self.corpus, manifest):
-                corpus = self.corpus.updated(self.store, manifest, self._texts)
-            else:
-                corpus = Corpus.build(self.store, self._texts)
-            self._by_id, self.corpus = {c.id: c for c in corpus.chunks}, corpus
+            corpus = got.corpus or Corpus.build(self.store, self._texts)
+            self.corpus = corpus
             self._token = token
             if self.snapshot is not None:
                 self.snapshot.save_later(corpus, token)
@@ -180,7 +179,8 @@ class HybridRetriever:
         """The top-k passages for a query, fused and de-duplicated."""
         cfg = self.config
         k = k or cfg.top_k
-        docs = self.corpus.docs
+        corpus = self.corpus
+        docs = corpus.docs
         # Without a filter every committed document is allowed: nothing per question walks them all.
         allowed: set[str] | None = None
         revs: list[str] | None = None
@@ -200,7 +200,7 @@ class HybridRetriever:
         d_sim = dict(dense)
         chosen: list[Passage] = []
         for cid, score in fused:
-            chunk = self._by_id.get(cid)
+            chunk = corpus.lexical.chunk(cid)
             if chunk is None or chunk.doc_id not in docs or allowed is not None and chunk.doc_id not in allowed:
                 continue  # committed after this index was loaded; picked up on refresh
             if any(_overlap(chunk, p.chunk) > cfg.max_overlap for p in chosen):
@@ -209,19 +209,19 @@ class HybridRetriever:
                                   d_sim.get(cid, 0.0)))
             if len(chosen) >= k:
                 break
-        return self._with_texts(chosen)
+        return self._with_texts(chosen, corpus)
 
-    def _with_texts(self, passages: list[Passage]) -> list[Passage]:
+    def _with_texts(self, passages: list[Passage], corpus: Corpus) -> list[Passage]:
         """The passages with their chunk's text, cut from their documents' texts read in one request (a document
         changed since the index was loaded is left out; the next refresh has its new revision)."""
-        corpus = self.corpus
         corpus.prefetch(p.doc.doc_id for p in passages)
         out = []
         for p in passages:
             text = corpus.texts.get(p.doc.doc_id)
             if text is None:
                 continue
-            out.append(replace(p, chunk=replace(p.chunk, text=text[p.chunk.start : p.chunk.end])))
+            out.append(replace(p, chunk=replace(p.chunk, text=text[p.chunk.start : p.chunk.end], source=p.doc.source,
+                                                title=p.doc.title)))
         return out
 
 

@@ -25,21 +25,72 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from vectorstore.store import Chunk
+from vectorstore.store import Chunk, chunk_id, split_chunk_id
 
 K1, B = 1.5, 0.75
 _MAX_SEGMENTS = 8  # beyond this many, all segments are merged into one (a query visits each)
-_FORMAT = 1
+_FORMAT = 2  # 2: rows as arrays, not an object per chunk
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Rows (chunks) with their term counts; `live` masks rows whose document changed or went."""
+    """Rows (chunks) with their term counts; `live` masks rows whose document changed or went.
 
-    chunks: tuple[Chunk, ...]  # without text: texts are fetched by id for the few passages a question needs
+    What each row is lives in arrays, not in an object per chunk (a saved copy is then memory-mapped whole): the
+    row's document (a place in `doc_ids` / `doc_revs`), its number in that document, and its offsets in the
+    document's text. A document's rows are consecutive, from `doc_first[d]`."""
+
     counts: sp.csc_matrix  # rows x columns of the vocabulary as it was when the segment was built
     lengths: np.ndarray  # terms per row
     live: np.ndarray  # bool per row
+    row_doc: np.ndarray
+    row_index: np.ndarray
+    row_start: np.ndarray
+    row_end: np.ndarray
+    doc_ids: np.ndarray
+    doc_revs: np.ndarray
+    doc_first: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def rows(self, d: int) -> range:
+        """The rows of the segment's `d`-th document."""
+        return range(int(self.doc_first[d]), int(self.doc_first[d + 1]) if d + 1 < len(self.doc_first) else len(self))
+
+    def chunk(self, row: int) -> Chunk:
+        """The chunk at a row, without its text."""
+        d = int(self.row_doc[row])
+        doc_id, rev, index = str(self.doc_ids[d]), str(self.doc_revs[d]), int(self.row_index[row])
+        return Chunk(chunk_id(doc_id, rev, index), doc_id, rev, index, int(self.row_start[row]),
+                     int(self.row_end[row]), "")
+
+    @classmethod
+    def of(cls, chunks: Sequence[Chunk], counts: sp.csc_matrix, lengths: np.ndarray) -> Segment:
+        """A segment of these chunks (each document's chunks consecutive, as `_grouped` orders them)."""
+        docs: dict[str, int] = {}
+        row_doc = np.fromiter((docs.setdefault(c.doc_id, len(docs)) for c in chunks), np.int32, len(chunks))
+        revs = {c.doc_id: c.rev for c in chunks}
+        first = np.flatnonzero(np.r_[True, row_doc[1:] != row_doc[:-1]]) if len(chunks) else np.zeros(0, np.int64)
+        return cls(counts, lengths, np.ones(len(chunks), bool), row_doc,
+                   np.fromiter((c.index for c in chunks), np.int32, len(chunks)),
+                   np.fromiter((c.start for c in chunks), np.int32, len(chunks)),
+                   np.fromiter((c.end for c in chunks), np.int32, len(chunks)),
+                   np.array(list(docs), dtype=str), np.array([revs[d] for d in docs], dtype=str),
+                   first.astype(np.int32))
+
+
+_ARRAYS = ("lengths", "live", "row_doc", "row_index", "row_start", "row_end", "doc_ids", "doc_revs", "doc_first")
+
+
+def _grouped(chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]]
+             ) -> tuple[list[Chunk], list[Sequence[str]]]:
+    """Chunks (with their tokens) reordered so that each document's are consecutive, in chunk order."""
+    first: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        first.setdefault(c.doc_id, i)
+    order = sorted(range(len(chunks)), key=lambda i: (first[chunks[i].doc_id], chunks[i].index))
+    return [chunks[i] for i in order], [tokens[i] for i in order]
 
 
 @dataclass(frozen=True)
@@ -51,7 +102,7 @@ class LexicalIndex:
     df: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # live chunks holding each term
     n_live: int = 0
     total_length: float = 0.0
-    rows_of: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # doc_id -> (segment, row)
+    rows_of: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc_id -> (segment, document in it)
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]]) -> LexicalIndex:
@@ -68,15 +119,28 @@ class LexicalIndex:
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
     def chunks(self) -> list[Chunk]:
-        """Every live chunk, in index order."""
-        return [c for s in self.segments for c, ok in zip(s.chunks, s.live, strict=True) if ok]
+        """Every live chunk, in index order (an object per chunk: for tests and tools, not per question)."""
+        return [s.chunk(int(r)) for s in self.segments for r in np.flatnonzero(s.live)]
+
+    def chunk(self, cid: str) -> Chunk | None:
+        """The live chunk with this id (None when its document is not indexed at that revision)."""
+        parts = split_chunk_id(cid)
+        where = self.rows_of.get(parts[0]) if parts else None
+        if parts is None or where is None:
+            return None
+        seg = self.segments[where[0]]
+        rows = seg.rows(where[1])
+        if str(seg.doc_revs[where[1]]) != parts[1] or not 0 <= parts[2] < len(rows):
+            return None
+        row = rows[parts[2]]
+        return seg.chunk(row) if seg.live[row] and int(seg.row_index[row]) == parts[2] else None
 
     def scores(self, terms: Sequence[str]) -> tuple[np.ndarray, list[tuple[int, Segment]]]:
         """BM25 of every row (0 for dead rows) and where each segment starts in it."""
         starts, offset = [], 0
         for seg in self.segments:
             starts.append((offset, seg))
-            offset += len(seg.chunks)
+            offset += len(seg)
         out = np.zeros(offset, np.float32)
         if not self.n_live:
             return out, starts
@@ -94,7 +158,7 @@ class LexicalIndex:
                 norm = K1 * (1 - B + B * seg.lengths[rows] / avgdl)
                 out[start + rows] += idf * tf / (tf + norm)  # Lucene drops the constant (k1 + 1)
         for start, seg in starts:
-            out[start : start + len(seg.chunks)] *= seg.live
+            out[start : start + len(seg)] *= seg.live
         return out, starts
 
     def top(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[Chunk, float]]:
@@ -102,7 +166,6 @@ class LexicalIndex:
         scores, starts = self.scores(terms)
         if not len(scores):
             return []
-        chunk_at = _Rows(starts)
         want = k
         while True:
             top = min(want, len(scores))
@@ -111,7 +174,7 @@ class LexicalIndex:
             for i in head[np.argsort(-scores[head], kind="stable")]:
                 if scores[i] <= 0 or len(out) >= k:
                     break
-                c = chunk_at(int(i))
+                c = _chunk_at(starts, int(i))
                 if allowed is None or c.doc_id in allowed:
                     out.append((c, float(scores[i])))
             # Widened only when a filter dropped most of the best few.
@@ -129,50 +192,57 @@ class LexicalIndex:
         rows_of = dict(self.rows_of)
         masked: dict[int, np.ndarray] = {}
         for doc_id in set(gone):
-            for si, row in rows_of.pop(doc_id, ()):
-                live = masked.setdefault(si, segments[si].live.copy())
-                if not live[row]:
-                    continue
-                live[row] = False
-                seg = segments[si]
-                cols = seg.counts[row, :].nonzero()[1]  # the row's terms (a row of a column-major matrix: rare)
-                df[cols] -= 1
-                n_live -= 1
-                total -= float(seg.lengths[row])
+            where = rows_of.pop(doc_id, None)
+            if where is None:
+                continue
+            si, d = where
+            seg = segments[si]
+            live = masked.setdefault(si, seg.live.copy())
+            rows = [r for r in seg.rows(d) if live[r]]
+            if not rows:
+                continue
+            live[rows] = False
+            # The rows' terms (rows of a column-major matrix: read through a row-major copy of just them).
+            cols = sp.csr_matrix(seg.counts[rows, :]).indices
+            np.subtract.at(df, cols, 1)
+            n_live -= len(rows)
+            total -= float(np.asarray(seg.lengths)[rows].sum())
         for si, live in masked.items():
             segments[si] = replace(segments[si], live=live)
         vocab = self.vocab
         if chunks:
+            chunks, tokens = _grouped(chunks, tokens)
             vocab = dict(vocab)
-            rows, cols, vals = [], [], []
+            rows_i, cols, vals = [], [], []
             lengths = np.zeros(len(chunks), np.float32)
             for r, toks in enumerate(tokens):
                 counts: dict[int, int] = {}
                 for t in toks:
                     col = vocab.setdefault(t, len(vocab))
                     counts[col] = counts.get(col, 0) + 1
-                rows += [r] * len(counts)
+                rows_i += [r] * len(counts)
                 cols += list(counts)
                 vals += list(counts.values())
                 lengths[r] = len(toks)
             if len(vocab) > len(df):
                 df = np.concatenate([df, np.zeros(len(vocab) - len(df), df.dtype)])
-            matrix = sp.csc_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(chunks), len(vocab)))
+            matrix = sp.csc_matrix((np.asarray(vals, np.float32), (rows_i, cols)), shape=(len(chunks), len(vocab)))
             np.add.at(df, np.asarray(cols, np.int64), 1)
             n_live += len(chunks)
             total += float(lengths.sum())
             si = len(segments)
-            segments.append(Segment(tuple(_textless(c) for c in chunks), matrix, lengths,
-                                     np.ones(len(chunks), bool)))
-            for r, c in enumerate(chunks):
-                rows_of[c.doc_id] = (*rows_of.get(c.doc_id, ()), (si, r))
+            seg = Segment.of(chunks, matrix, lengths)
+            segments.append(seg)
+            rows_of.update((str(doc_id), (si, d)) for d, doc_id in enumerate(seg.doc_ids))
         index = LexicalIndex(tuple(segments), vocab, df, n_live, total, rows_of)
         return index.merged() if len(segments) > _MAX_SEGMENTS else index
 
     def merged(self) -> LexicalIndex:
         """One segment of the live rows (a query then visits one matrix; dead rows stop costing memory)."""
         width = len(self.vocab)
-        parts, chunks, lengths = [], [], []
+        parts: list[sp.csc_matrix] = []
+        arrays: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
+        docs_before = 0
         for seg in self.segments:
             keep = np.flatnonzero(seg.live)
             if not len(keep):
@@ -180,16 +250,25 @@ class LexicalIndex:
             m = seg.counts[keep, :]
             m.resize((len(keep), width))
             parts.append(m)
-            chunks += [seg.chunks[i] for i in keep]
-            lengths.append(seg.lengths[keep])
+            # The segment's documents with live rows, renumbered after those of the segments before.
+            alive = np.unique(np.asarray(seg.row_doc)[keep])
+            renumber = np.full(len(seg.doc_ids), -1, np.int64)
+            renumber[alive] = np.arange(len(alive)) + docs_before
+            docs_before += len(alive)
+            arrays["row_doc"].append(renumber[np.asarray(seg.row_doc)[keep]])
+            for name in ("lengths", "row_index", "row_start", "row_end"):
+                arrays[name].append(np.asarray(getattr(seg, name))[keep])
+            arrays["doc_ids"].append(np.asarray(seg.doc_ids)[alive])
+            arrays["doc_revs"].append(np.asarray(seg.doc_revs)[alive])
         if not parts:
             return replace(self, segments=(), rows_of={})
         counts = sp.csc_matrix(sp.vstack(parts, format="csc"))
-        rows_of: dict[str, tuple[tuple[int, int], ...]] = {}
-        for r, c in enumerate(chunks):
-            rows_of[c.doc_id] = (*rows_of.get(c.doc_id, ()), (0, r))
-        seg = Segment(tuple(chunks), counts, np.concatenate(lengths), np.ones(len(chunks), bool))
-        return replace(self, segments=(seg,), rows_of=rows_of)
+        row_doc = np.concatenate(arrays["row_doc"]).astype(np.int32)
+        first = np.flatnonzero(np.r_[True, row_doc[1:] != row_doc[:-1]]).astype(np.int32)
+        index, start, end = (np.concatenate(arrays[n]).astype(np.int32) for n in ("row_index", "row_start", "row_end"))
+        seg = Segment(counts, np.concatenate(arrays["lengths"]), np.ones(len(row_doc), bool), row_doc, index, start,
+                      end, np.concatenate(arrays["doc_ids"]), np.concatenate(arrays["doc_revs"]), first)
+        return replace(self, segments=(seg,), rows_of=_rows_of(seg))
 
     # -- disk ------------------------------------------------------------------------------------
     def save(self, folder: Path, extra: dict[str, object]) -> None:
@@ -202,14 +281,11 @@ class LexicalIndex:
             if index.segments:
                 seg = index.segments[0]
                 m = seg.counts
-                np.save(tmp / "data.npy", m.data)
-                np.save(tmp / "indices.npy", m.indices)
-                np.save(tmp / "indptr.npy", m.indptr)
-                np.save(tmp / "lengths.npy", seg.lengths)
-                np.save(tmp / "live.npy", seg.live)
-                np.save(tmp / "df.npy", index.df)
-                with open(tmp / "rows.pkl", "wb") as f:
-                    pickle.dump((seg.chunks, index.vocab, m.shape), f, protocol=pickle.HIGHEST_PROTOCOL)
+                for name, array in (("data", m.data), ("indices", m.indices), ("indptr", m.indptr),
+                                    ("df", index.df), *((n, getattr(seg, n)) for n in _ARRAYS)):
+                    np.save(tmp / f"{name}.npy", np.asarray(array))
+                with open(tmp / "vocab.pkl", "wb") as f:
+                    pickle.dump((index.vocab, m.shape), f, protocol=pickle.HIGHEST_PROTOCOL)
             with open(tmp / "extra.pkl", "wb") as f:
                 pickle.dump(extra, f, protocol=pickle.HIGHEST_PROTOCOL)
             (tmp / "meta.json").write_text(json.dumps({"format": _FORMAT, "n_live": index.n_live,
@@ -234,36 +310,30 @@ class LexicalIndex:
                 return None
             with open(folder / "extra.pkl", "rb") as f:
                 extra = pickle.load(f)  # noqa: S301 - written by this process's code, in its own data folder
-            if not (folder / "rows.pkl").exists():
+            if not (folder / "vocab.pkl").exists():
                 return cls(), extra
-            with open(folder / "rows.pkl", "rb") as f:
-                chunks, vocab, shape = pickle.load(f)  # noqa: S301 - as above
+            with open(folder / "vocab.pkl", "rb") as f:
+                vocab, shape = pickle.load(f)  # noqa: S301 - as above
             arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r")
-                      for n in ("data", "indices", "indptr", "lengths", "live", "df")}
+                      for n in ("data", "indices", "indptr", "df", *_ARRAYS)}
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, KeyError):
             return None
         counts = sp.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False)
-        seg = Segment(chunks, counts, arrays["lengths"], np.asarray(arrays["live"]).copy())
-        rows_of: dict[str, tuple[tuple[int, int], ...]] = {}
-        for r, c in enumerate(chunks):
-            rows_of[c.doc_id] = (*rows_of.get(c.doc_id, ()), (0, r))
+        seg = Segment(counts, *(arrays[n] for n in _ARRAYS))
+        # `live` is changed in copies only; the saved one is all true, a copy in memory costs a byte a row.
+        seg = replace(seg, live=np.asarray(seg.live).copy())
         index = cls((seg,), vocab, np.asarray(arrays["df"]).copy(), int(meta["n_live"]), float(meta["total_length"]),
-                    rows_of)
+                    _rows_of(seg))
         return index, extra
 
 
-class _Rows:
-    """Row number in the concatenated scores -> chunk."""
-
-    def __init__(self, starts: list[tuple[int, Segment]]) -> None:
-        self.starts = starts
-
-    def __call__(self, i: int) -> Chunk:
-        for start, seg in reversed(self.starts):
-            if i >= start:
-                return seg.chunks[i - start]
-        raise IndexError(i)
+def _rows_of(seg: Segment) -> dict[str, tuple[int, int]]:
+    return {doc_id: (0, d) for d, doc_id in enumerate(seg.doc_ids.tolist())}
 
 
-def _textless(c: Chunk) -> Chunk:
-    return c if not c.text else replace(c, text="")
+def _chunk_at(starts: list[tuple[int, Segment]], i: int) -> Chunk:
+    """The chunk at row `i` of the concatenated scores."""
+    for start, seg in reversed(starts):
+        if i >= start:
+            return seg.chunk(i - start)
+    raise IndexError(i)

@@ -16,7 +16,7 @@ from bot.retrieve import HybridRetriever, Snapshot
 from bot.retrieve.lexical import LexicalIndex
 from ingest.config import IngestConfig
 from ingest.pipeline import ingest
-from vectorstore.store import Chunk, Store
+from vectorstore.store import Chunk, Store, chunk_id
 
 WORDS = ("ferry harbour pilot storm tram cable council budget mayor levee flood pump river bridge school teacher "
          "strike vote court judge ruling museum painting theft police village festival orchard frost harvest").split()
@@ -27,7 +27,7 @@ def _corpus(n: int, seed: int) -> tuple[list[Chunk], list[list[str]]]:
     chunks, tokens = [], []
     for i in range(n):
         toks = [rng.choice(WORDS) for _ in range(rng.randint(3, 30))]
-        chunks.append(Chunk(f"d{i // 3}:{i}", f"d{i // 3}", "r", i % 3, 0, 1, " ".join(toks)))
+        chunks.append(Chunk(chunk_id(f"d{i // 3}", "r", i % 3), f"d{i // 3}", "r", i % 3, 0, 1, " ".join(toks)))
         tokens.append(toks)
     return chunks, tokens
 
@@ -42,9 +42,9 @@ def _scores(index: LexicalIndex, query: list[str]) -> dict[str, float]:
     scores, starts = index.scores(query)
     out = {}
     for start, seg in starts:
-        for r, c in enumerate(seg.chunks):
+        for r in range(len(seg)):
             if seg.live[r]:
-                out[c.id] = float(scores[start + r])
+                out[seg.chunk(r).id] = float(scores[start + r])
     return out
 
 
@@ -104,8 +104,8 @@ def test_a_saved_index_loads_memory_mapped_and_ranks_the_same(tmp_path):
         assert [(c.id, round(s, 4)) for c, s in loaded.top(query, 8)] == [
             (c.id, round(s, 4)) for c, s in index.top(query, 8)]
     # The loaded index changes like any other (its mapped arrays are never written).
-    grown = loaded.changed({"d5"}, [Chunk("n:0", "n", "r", 0, 0, 1, "")], [["lighthouse", "storm"]])
-    assert grown.top(["lighthouse"], 1)[0][0].id == "n:0"
+    grown = loaded.changed({"d5"}, [Chunk(chunk_id("n", "r", 0), "n", "r", 0, 0, 1, "")], [["lighthouse", "storm"]])
+    assert grown.top(["lighthouse"], 1)[0][0].id == chunk_id("n", "r", 0)
     assert LexicalIndex.load(tmp_path / "missing") is None
 
 
@@ -144,3 +144,18 @@ def test_a_second_start_loads_the_saved_index_and_reads_only_what_changed(tmp_pa
     # Another store's saved index is never used for this one.
     other = Snapshot(tmp_path / "lexical", "another-store")
     assert other.load(store, LRUCache(maxsize=10)) == (None, False)
+
+
+def test_a_chunk_is_found_by_its_id_only_while_its_revision_is_live():
+    chunks, tokens = _corpus(30, seed=5)
+    index = LexicalIndex.build(chunks, tokens)
+    want = chunks[7]
+    assert index.chunk(want.id) == Chunk(want.id, want.doc_id, "r", want.index, 0, 1, "")
+    assert index.chunk(chunk_id(want.doc_id, "other-rev", want.index)) is None
+    assert index.chunk(chunk_id(want.doc_id, "r", 9)) is None and index.chunk("not a chunk id") is None
+    gone = index.changed({want.doc_id}, [], [])
+    assert gone.chunk(want.id) is None and index.chunk(want.id) is not None  # indexes are immutable
+    # Its new revision, added later, is found under the new id; rows of both live in different segments.
+    again = gone.changed((), [Chunk(chunk_id(want.doc_id, "r2", 0), want.doc_id, "r2", 0, 5, 9, "")], [["quay"]])
+    assert again.chunk(chunk_id(want.doc_id, "r2", 0)).start == 5 and again.chunk(want.id) is None
+    assert again.merged().chunk(chunk_id(want.doc_id, "r2", 0)).end == 9

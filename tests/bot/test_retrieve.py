@@ -118,9 +118,11 @@ def test_a_refresh_reads_only_what_changed_and_matches_a_full_reload(tmp_path, s
     (folder / "a2.txt").unlink()
     (folder / "a9.txt").write_text("Report 9\n\nA lighthouse keeper on Skarn counted 40 seals at dawn.\n")
     ingest([folder], store, lambda: hash_embedder, IngestConfig(), prune=True)
-    new = old.updated(store, store.documents(), cache)
+    got = old.caught_up(store, cache)
+    assert got.changed and got.corpus is not None
+    new = got.corpus
     full = Corpus.build(store, LRUCache(maxsize=100))
-    assert new.signature == full.signature and new.docs == full.docs and dict(new.texts) == dict(full.texts)
+    assert new.docs == full.docs and dict(new.texts) == dict(full.texts)
     assert sorted(c.id for c in new.chunks) == sorted(c.id for c in full.chunks)
     words = ["tram", "ferri", "seal", "report", "pilot", "harbour", "oskarbi"]
     assert [new.lexical.doc_freq(w) for w in words] == [full.lexical.doc_freq(w) for w in words]
@@ -138,11 +140,64 @@ def test_a_refresh_reads_only_what_changed_and_matches_a_full_reload(tmp_path, s
     assert first.keys() == scores.keys()
     assert all(abs(first[k] - scores[k]) < 1e-4 for k in scores)
     # Only the tier changed (an upgrade round): the lexical index is the same object, nothing was re-read.
-    flipped = [replace_tier(d) for d in store.documents()]
-    assert full.updated(store, flipped, cache).lexical is full.lexical
+    store.set_tiers(store.documents(), 1)
+    flipped = full.caught_up(store, cache)
+    assert flipped.changed and flipped.corpus is not None and flipped.corpus.lexical is full.lexical
+    assert {d.tier for d in flipped.corpus.docs.values()} == {1} and flipped.reread == len(full.docs)
 
 
-def replace_tier(doc):
+def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_count(
+        tmp_path, store_config, hash_embedder, monkeypatch):
+    from cachetools import LRUCache
+
+    from bot.retrieve import Corpus
+    from bot.retrieve.corpus import manifest_now
+    from vectorstore.store import _meta
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"n{i}.txt").write_text(f"Notice {i}\n\nThe quarry at Brenlow shipped {20 + i} tonnes of slate.\n")
+    store = Store.open(store_config)
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=100)
+    corpus = Corpus.build(store, cache)
+    # Stamped as written an hour before: a reader that read the manifest since does not read these again.
+    hour = 3600 * 1_000_000
+    store._docs.update(ids=list(corpus.docs), metadatas=[_meta(d, corpus.since - hour) for d in corpus.docs.values()])
+
+    def whole_manifest():
+        raise AssertionError("the whole manifest was read")
+
+    monkeypatch.setattr(store, "documents", whole_manifest)
+    assert corpus.caught_up(store, cache).reread == 0 and not corpus.caught_up(store, cache).changed
+    # A removal leaves no entry to read: the count differs, the ids tell which.
+    gone = next(d for d in corpus.docs.values() if d.source == "n3.txt")
+    text = corpus.texts[gone.doc_id]
+    store.delete_document(gone.doc_id)
+    got = corpus.caught_up(store, cache)
+    assert got.changed and got.corpus is not None and gone.doc_id not in got.corpus.docs
+    assert len(got.corpus.docs) == 4 and got.reread == 0
+    assert not any(c.doc_id == gone.doc_id for c in got.corpus.chunks)
+    # An entry written without a stamp (by an older version of citebot) is found by the count and read by id.
+    store._docs.upsert(ids=[gone.doc_id], embeddings=[[1.0]], documents=[text], metadatas=[_meta(gone)])
+    docs, since, reread = manifest_now(store, got.corpus.docs, got.corpus.since)
+    assert docs == corpus.docs and reread == 0 and since >= got.corpus.since
+
+
+def test_a_corpus_read_without_a_time_reads_the_whole_manifest(tmp_path, store_config, hash_embedder):
     from dataclasses import replace
 
-    return replace(doc, tier=1 if doc.tier == 2 else 2)
+    from cachetools import LRUCache
+
+    from bot.retrieve import Corpus
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Bulletin\n\nThe ferry to Holm sails at nine.\n")
+    store = Store.open(store_config)
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=10)
+    legacy = replace(Corpus.build(store, cache), since=0)  # a copy saved by a version without stamps
+    got = legacy.caught_up(store, cache)
+    assert got.reread == 1 and not got.changed and got.corpus is not None and got.corpus.since > 0

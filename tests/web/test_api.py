@@ -114,7 +114,7 @@ def _answer_with(quote_text: str) -> tuple[Answer, object]:
     from vectorstore.store import Document
 
     doc = Document("d1", "x.txt", "", "<b>Title</b>", "<i>Author</i>", "2024-01-01", "s", "r", "", 1)
-    corpus = Corpus(docs={"d1": doc}, texts={"d1": quote_text}, sentences={}, signature="")
+    corpus = Corpus(docs={"d1": doc}, texts={"d1": quote_text}, sentences={})
     ans = Answer(question="q", answer=f"{quote_text} [1]", abstained=False, engine="extractive", timings_ms=Timings(),
                  citations=[Citation(n=1, doc_id="d1", source="x.txt", title="<b>Title</b>", chunk_id="c", start=0,
                                      end=len(quote_text), quote=quote_text)])
@@ -169,7 +169,7 @@ def test_example_questions_read_only_the_texts_they_need():
     docs = {f"d{i}": Document(f"d{i}", f"{i:04d}.txt", "", f"Pier story {i}", "Ana Reporter", None, "s", "r", "", 1)
             for i in range(500)}
     texts = Counting()
-    examples = example_questions(Corpus(docs=docs, texts=texts, sentences={}, signature=""), limit=4)
+    examples = example_questions(Corpus(docs=docs, texts=texts, sentences={}), limit=4)
     assert examples == ["Who wrote “Pier story 0”?", "Who is Mira Osk?", "Who wrote “Pier story 1”?",
                         "Who wrote “Pier story 2”?"]
     assert len(texts.read) <= 4  # not one read per stored article
@@ -212,7 +212,7 @@ def test_citations_say_which_pdf_page_and_whether_a_reader_commented():
     text = "Page one says the levee held.\n\nPage two says the pumps failed.\n\nReader comments\n\nI saw it happen."
     pdf = Document("p1", "report.pdf", "", "Levee report", None, None, "s", "r", "", 1, pages="1:0,2:31")
     html = Document("h1", "story.html", "", "Levee story", None, None, "s", "r", "", 1, comments_at=64)
-    corpus = Corpus(docs={"p1": pdf, "h1": html}, texts={"p1": text, "h1": text}, sentences={}, signature="")
+    corpus = Corpus(docs={"p1": pdf, "h1": html}, texts={"p1": text, "h1": text}, sentences={})
     pumps, witness = text.index("Page two"), text.index("I saw")
     draft = Draft(claims=[Claim("Page two says the pumps failed.", [Span("p1", "c", pumps, pumps + 31)]),
                           Claim("I saw it happen.", [Span("h1", "c", witness, witness + 16)])])
