@@ -179,8 +179,10 @@ class NameIndex:
         return len(folded) >= 3 and acronym(list(name)) in self.tokens
 
 
-@lru_cache(maxsize=256)
-def _index(text: str) -> NameIndex:
+@lru_cache(maxsize=1024)
+def name_index(text: str) -> NameIndex:
+    """The NameIndex of a text, kept for the texts seen last: the same candidate sentences and documents are
+    indexed again by the reader's ranking and by the judge, within a question and across questions."""
     return NameIndex(text)
 
 
@@ -232,9 +234,9 @@ def coverage_verdict(
         return Verdict(False, 0.0, "The closest passage gives instructions to an assistant; it is not evidence.")
     scope = ev.text + (f"\n{ev.title}" if ev.leans or _opens_with_asked_subject(ev.answer_part or ev.text, a)
                        else "")
-    here = _index(scope)
-    doc = _index(ev.document or scope)
-    around = _index(ev.context) if ev.context else None
+    here = name_index(scope)
+    doc = name_index(ev.document or scope)
+    around = name_index(ev.context) if ev.context else None
     missing = [name for name in a.names if not here.has(name, doc) and not (around and around.has(name, doc))]
     # A name the articles never mention is the clearer reason, so it is reported before one they mention elsewhere.
     for name in missing:

@@ -18,7 +18,7 @@ from bot.config import BotConfig
 from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
 from bot.judge.aliases import fold
-from bot.judge.support import Evidence, Judge, LexicalJudge, NameIndex, Verdict
+from bot.judge.support import Evidence, Judge, LexicalJudge, Verdict, name_index
 from bot.question import Analysis, Kind, analyse, name_phrases
 from bot.read.analysis import NAME_LABELS, QuestionAnalyser
 from bot.read.analysis import Analysis as Parsed
@@ -363,7 +363,7 @@ class ExtractiveEngine:
 
         def score(text: str) -> float:
             terms = set(content_terms(text))
-            index = NameIndex(text)
+            index = name_index(text)
             for name in names:
                 if index.has(name):  # an acronym in the sentence matches the spelled-out name in the question
                     terms |= {stem(w.lower()) for w in name}

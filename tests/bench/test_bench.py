@@ -199,3 +199,22 @@ def test_the_archive_generator_is_deterministic_unique_and_plants_findable_facts
     assert slope([(1000, 50.0), (10_000, 500.0)]) == pytest.approx(1.0)
     assert slope([(1000, 50.0), (10_000, 50.0), (100_000, 50.0)]) == pytest.approx(0.0)
     assert slope([(1000, 50.0)]) is None
+
+
+@pytest.mark.integration
+def test_the_replica_bench_serves_an_archive_from_a_chroma_server_with_two_replicas(tmp_path):
+    """The full bench's replica section on a small archive: real `chroma run`, `citebot ingest` into it, two
+    `citebot serve` replicas with their own data folders; an upload through one is answered by the other."""
+    from bench.archive import paragraphs_from
+    from bench.scale import bench_replicas
+
+    pool = paragraphs_from(p.read_text() for p in SEEDS.glob("*.txt"))
+    logged: list[str] = []
+    out = bench_replicas(60, pool, tmp_path, logged.append, questions=12)
+    assert "error" not in out, out
+    assert out["articles"] == 60 and out["chunks"] > 60
+    for key in ("serve_ready_seconds", "replica_first_start_seconds", "replica_restart_seconds", "answer_p50_ms",
+                "answer_p95_ms", "rss_after_12_questions_mb", "chroma_server_rss_mb", "upload_answerable_seconds"):
+        assert out[key]["value"] > 0, key
+    assert out["needle_cited"]["value"] >= 0.5  # 12 questions: the 12 needles asked once each, round robin
+    assert any("upload through A answerable on B" in line for line in logged)
