@@ -265,13 +265,14 @@ def slope(points: list[tuple[int, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in pts) / den if den else None
 
 
-def bench_scale(sizes: list[int], texts: list[str], log: Log, questions: int = 200) -> dict[str, Any]:
-    """Every size in one run; the per-question cost slope across them."""
+def bench_scale(sizes: list[int], texts: list[str], log: Log, questions: int = 200, tier2_up_to: int = 10_000
+                ) -> dict[str, Any]:
+    """Every size in one run; the per-question cost slope across them. Tier 2 is timed for archives of up to
+    `tier2_up_to` articles (at 100k it is hours of CPU on two cores)."""
     pool = paragraphs_from(texts)
     log(f"scale: {len(pool)} real paragraphs to build archives of {sizes} articles from")
     with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
-        # Tier 2 is timed up to 10k articles (at 100k it is hours of CPU on two cores, reported from the 10k rate).
-        by_size = {str(n): bench_size(n, pool, Path(tmp), log, questions, tier2=n <= 10_000) for n in sizes}
+        by_size = {str(n): bench_size(n, pool, Path(tmp), log, questions, tier2=n <= tier2_up_to) for n in sizes}
         if 10_000 in sizes:
             by_size["replicas-10000"] = bench_replicas(10_000, pool, Path(tmp), log, questions)
     points = [(int(k), v["answer_p50_ms"]["value"]) for k, v in by_size.items()

@@ -158,20 +158,33 @@ class Corpus:
 
     def caught_up(self, store: Store, cache: LRUCache[tuple[str, str], str]) -> Catchup:
         """This corpus brought up to the store's manifest as it is now, reading only the entries written since it
-        was read (see `manifest_now`) and the chunks of the documents that changed. `corpus` is None when so many
-        changed that reading everything is cheaper."""
-        docs, since, reread = manifest_now(store, self.docs, self.since)
-        changed = [d for i, d in docs.items() if (old := self.docs.get(i)) is None or old.rev != d.rev]
-        gone = {i for i in self.docs if i not in docs} | {d.doc_id for d in changed}
-        if not gone and all(self.docs[i].tier == d.tier for i, d in docs.items()):
-            return Catchup(Corpus._of(store, self.docs, self.lexical, cache, since), False, reread)
+        was read (see `manifest_delta`) and the chunks of the documents that changed: nothing here walks the
+        whole manifest unless it was read whole. `corpus` is None when so many changed that reading everything
+        is cheaper."""
+        delta = manifest_delta(store, self.docs, self.since)
+        if delta.whole:
+            docs = {d.doc_id: d for d in delta.entries}
+            removed = self.docs.keys() - docs.keys()
+        else:
+            removed = delta.removed
+        new = [d for d in delta.entries if self.docs.get(d.doc_id) != d]
+        if not new and not removed:
+            # Nothing changed: this corpus, now known to be current up to the later time. Kept, not rebuilt, since
+            # a replica of a Chroma server asks twice a second (only refreshes read `since`, one at a time).
+            self.since = delta.since
+            return Catchup(self, False, len(delta.entries))
+        if not delta.whole:
+            docs = {i: d for i, d in self.docs.items() if i not in removed}
+            docs.update((d.doc_id, d) for d in new)
+        changed = [d for d in new if (old := self.docs.get(d.doc_id)) is None or old.rev != d.rev]
         if len(changed) > max(_FEW_CHANGED, len(docs) // 20):
-            return Catchup(None, True, reread)
+            return Catchup(None, True, len(delta.entries))
         fresh = [c for d in changed for c in store.chunks_of(d, d.tier)]
         if {c.doc_id for c in fresh} != {d.doc_id for d in changed if d.chunks}:
-            return Catchup(None, True, reread)  # changed again while being read: read everything, consistently
+            return Catchup(None, True, len(delta.entries))  # changed again while being read: read everything
+        gone = set(removed) | {d.doc_id for d in changed}
         lexical = self.lexical.changed(gone, fresh, _tokens([c.text for c in fresh])) if gone or fresh else self.lexical
-        return Catchup(Corpus._of(store, docs, lexical, cache, since), True, reread)
+        return Catchup(Corpus._of(store, docs, lexical, cache, delta.since), True, len(delta.entries))
 
 
 @dataclass
@@ -184,23 +197,34 @@ class Catchup:
     reread: int
 
 
-def manifest_now(store: Store, docs: Mapping[str, Document], since: int) -> tuple[dict[str, Document], int, int]:
-    """The committed manifest as it is now, from `docs` as read at `since`: only the entries written since then
-    are read, and the ids alone when the count shows that documents went (or were written without a stamp).
-    Returns the manifest, the `since` to keep with it, and how many entries were read."""
+@dataclass
+class ManifestDelta:
+    """What changed in the manifest since a time: the entries read (`whole`: the entire manifest, so any
+    document not among them is gone), the documents removed, and the time to read from next."""
+
+    entries: list[Document]
+    removed: set[str]
+    since: int
+    whole: bool = False
+
+
+def manifest_delta(store: Store, docs: Mapping[str, Document], since: int) -> ManifestDelta:
+    """The manifest's changes relative to `docs`, as read at `since`: only the entries written since then are
+    read, and the ids alone when the count shows that documents went (or were written without a stamp, by an
+    older version). With no `since`, the whole manifest."""
     read_at = now_us() - _CLOCK_MARGIN_US
     if not since:
-        full = store.documents()
-        return {d.doc_id: d for d in full}, read_at, len(full)
-    out = dict(docs)
-    fresh = store.documents_changed(since)
-    out.update((d.doc_id, d) for d in fresh)
-    if len(out) != store.document_count():
+        return ManifestDelta(store.documents(), set(), read_at, whole=True)
+    entries = store.documents_changed(since)
+    known = len(docs) + sum(1 for d in entries if d.doc_id not in docs)
+    removed: set[str] = set()
+    if known != store.document_count():
         ids = store.document_ids()
-        out = {i: d for i, d in out.items() if i in ids}
-        if missing := ids - out.keys():
-            out.update(store.documents_by_id(missing))
-    return out, read_at, len(fresh)
+        removed = {i for i in docs if i not in ids}
+        seen = {d.doc_id for d in entries}
+        if missing := [i for i in ids if i not in docs and i not in seen]:
+            entries += store.documents_by_id(missing).values()
+    return ManifestDelta(entries, removed, read_at)
 
 
 class Snapshot:

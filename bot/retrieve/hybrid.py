@@ -126,8 +126,6 @@ class HybridRetriever:
             # changed (an upload, an upgrade round); when many changed, everything is read again.
             got = self.corpus.caught_up(self.store, self._texts)
             if not got.changed:
-                if got.corpus is not None:
-                    self.corpus = got.corpus  # the same documents, read up to a later time
                 self._token = token
                 return False
             # Another process wrote: a reader's in-memory vector index must be loaded again to see it.

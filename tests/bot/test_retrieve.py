@@ -151,7 +151,7 @@ def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_
     from cachetools import LRUCache
 
     from bot.retrieve import Corpus
-    from bot.retrieve.corpus import manifest_now
+    from bot.retrieve.corpus import manifest_delta
     from vectorstore.store import _meta
 
     folder = tmp_path / "articles"
@@ -170,7 +170,9 @@ def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_
         raise AssertionError("the whole manifest was read")
 
     monkeypatch.setattr(store, "documents", whole_manifest)
-    assert corpus.caught_up(store, cache).reread == 0 and not corpus.caught_up(store, cache).changed
+    idle = corpus.caught_up(store, cache)
+    assert idle.reread == 0 and not idle.changed
+    assert idle.corpus is corpus  # kept, not rebuilt: a replica of a Chroma server asks twice a second
     # A removal leaves no entry to read: the count differs, the ids tell which.
     gone = next(d for d in corpus.docs.values() if d.source == "n3.txt")
     text = corpus.texts[gone.doc_id]
@@ -181,8 +183,11 @@ def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_
     assert not any(c.doc_id == gone.doc_id for c in got.corpus.chunks)
     # An entry written without a stamp (by an older version of citebot) is found by the count and read by id.
     store._docs.upsert(ids=[gone.doc_id], embeddings=[[1.0]], documents=[text], metadatas=[_meta(gone)])
-    docs, since, reread = manifest_now(store, got.corpus.docs, got.corpus.since)
-    assert docs == corpus.docs and reread == 0 and since >= got.corpus.since
+    delta = manifest_delta(store, got.corpus.docs, got.corpus.since)
+    assert [d.doc_id for d in delta.entries] == [gone.doc_id] and not delta.removed
+    assert delta.since >= got.corpus.since
+    back = got.corpus.caught_up(store, cache)
+    assert back.changed and back.corpus is None  # its chunks were deleted with it: the corpus is read again
 
 
 def test_a_corpus_read_without_a_time_reads_the_whole_manifest(tmp_path, store_config, hash_embedder):
