@@ -206,3 +206,29 @@ def test_a_corpus_read_without_a_time_reads_the_whole_manifest(tmp_path, store_c
     legacy = replace(Corpus.build(store, cache), since=0)  # a copy saved by a version without stamps
     got = legacy.caught_up(store, cache)
     assert got.reread == 1 and not got.changed and got.corpus is not None and got.corpus.since > 0
+
+
+def test_a_saved_copy_is_saved_again_only_when_documents_changed(tmp_path, store_config, hash_embedder):
+    from dataclasses import replace
+
+    from cachetools import LRUCache
+
+    from bot.retrieve import Corpus, Snapshot
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"s{i}.txt").write_text(f"Shipping note {i}\n\nThe barge Orla carried {40 + i} tonnes of grain.\n")
+    store = Store.open(store_config)
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=10)
+    snap = Snapshot(tmp_path / "lexical", "test-store")
+    # Saved with a time before the last writes (as a copy saved right after a bulk ingest is): they are read
+    # again at the next start, found unchanged, and the copy is not written again for that.
+    snap.save(replace(Corpus.build(store, cache), since=1), token=None)
+    corpus, current = snap.load(store, cache)
+    assert current and corpus is not None and len(corpus.docs) == 3
+    (folder / "s3.txt").write_text("Shipping note 3\n\nThe barge Orla was laid up for repairs.\n")
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    corpus, current = snap.load(store, cache)
+    assert not current and corpus is not None and len(corpus.docs) == 4
