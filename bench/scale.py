@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.archive import Needle, generate, paragraphs_from
-from bench.net import free_port
+from bench.net import free_port, start_serve
 from bench.stats import fig, percentile
 
 Log = Callable[[str], None]
@@ -89,23 +89,6 @@ def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 2
             **serve_archive(n, needles, env, log, questions, tier2)}
 
 
-def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str, float | None]:
-    """`citebot serve` on a free port: the process, its URL, and the seconds until /readyz said ready (None when
-    it did not within 10 minutes)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while time.perf_counter() - t0 < 600 and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
-                return proc, base, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.1)
-    return proc, base, None
-
-
 def _stop(*procs: subprocess.Popen[bytes]) -> None:
     for proc in procs:
         proc.terminate()
@@ -153,7 +136,7 @@ def _upload_answerable(via: str, on: str) -> float | None:
 def serve_archive(n: int, needles: list[Needle], env: dict[str, str], log: Log, questions: int = 200,
                   tier2: bool = True) -> dict[str, Any]:
     """An ingested archive served: start-up, answers, memory, an upload, needles, then tier 2 (when asked)."""
-    proc, base, ready_s = _start(env)
+    proc, base, ready_s = start_serve(env, limit_s=600)
     try:
         if ready_s is None:
             return {"serve_ready_seconds": None, "error": "serve did not start"}
@@ -220,7 +203,7 @@ def bench_replicas(n: int, pool: list[str], work: Path, log: Log, questions: int
         # A saved the index at ingest (same data folder); B starts with none and builds its own copy.
         started = {}
         for name in "ab":
-            proc, base, ready_s = _start({**env, "CITEBOT_DATA_DIR": data[name]})
+            proc, base, ready_s = start_serve({**env, "CITEBOT_DATA_DIR": data[name]}, limit_s=600)
             procs.append(proc)
             if ready_s is None:
                 return {"error": f"replica {name} did not start"}
@@ -234,7 +217,7 @@ def bench_replicas(n: int, pool: list[str], work: Path, log: Log, questions: int
         answerable_s = _upload_answerable(bases[0], bases[1])
         # B again, now that it has a saved copy of its own (saved in the background a moment after it built it).
         _stop(procs.pop())
-        proc, base, restart_s = _start({**env, "CITEBOT_DATA_DIR": data["b"]})
+        proc, base, restart_s = start_serve({**env, "CITEBOT_DATA_DIR": data["b"]}, limit_s=600)
         procs.append(proc)
         log(f"replicas {n}: p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, RSS A {rss['a']:.0f} "
             f"MB, B {rss['b']:.0f} MB, Chroma server {chroma_rss:.0f} MB, needles cited {found}/{len(needles)}, "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.net import free_port
+from bench.net import start_serve
 from bench.overload import overload
 from bench.stats import fig, percentile
 from vectorstore.config import StoreConfig
@@ -48,25 +48,9 @@ def _serve_env(store_cfg: StoreConfig, onnx_dir: Path | None, runtime: str = "on
     return env
 
 
-def _start(env: dict[str, str], limit_s: float = 120) -> tuple[subprocess.Popen[bytes], str, float | None]:
-    """Start `citebot serve`; the process, its URL and the seconds until /readyz said 200 (None: never)."""
-    port = free_port()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "citebot"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    while time.perf_counter() - t0 < limit_s and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"{base}/readyz", timeout=1).status == 200:
-                return proc, base, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.1)
-    return proc, base, None
-
-
 def serve_ready_torch(store_cfg: StoreConfig) -> float | None:
     """Seconds to ready with questions encoded by torch (sentence-transformers), the lever's baseline."""
-    proc, _, ready_s = _start(_serve_env(store_cfg, None, runtime="torch"))
+    proc, _, ready_s = start_serve(_serve_env(store_cfg, None, runtime="torch"))
     proc.terminate()
     proc.wait(timeout=30)
     return ready_s
@@ -80,7 +64,7 @@ def bench_server(store_cfg: StoreConfig, clients: list[int], per_client: int, ti
     import psutil
 
     torch_s = serve_ready_torch(store_cfg)
-    proc, base, ready_s = _start(_serve_env(store_cfg, onnx_dir))
+    proc, base, ready_s = start_serve(_serve_env(store_cfg, onnx_dir))
     out: dict[str, Any] = {"serve_ready_seconds": fig(ready_s or float("nan"), "s"),
                            "serve_ready_torch_encoder_seconds": fig(torch_s or float("nan"), "s")}
     if ready_s is not None:
