@@ -32,3 +32,14 @@ def start_serve(env: dict[str, str], limit_s: float = 120) -> tuple[subprocess.P
         except OSError:
             time.sleep(0.1)
     return proc, base, None
+
+
+def stop_all(*procs: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Terminate the processes, then wait for each (killed if it takes over 30 s)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

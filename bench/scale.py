@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.archive import Needle, generate, paragraphs_from
-from bench.net import free_port, start_serve
+from bench.net import free_port, start_serve, stop_all
 from bench.stats import fig, percentile
 
 Log = Callable[[str], None]
@@ -89,16 +89,6 @@ def bench_size(n: int, pool: list[str], work: Path, log: Log, questions: int = 2
             **serve_archive(n, needles, env, log, questions, tier2)}
 
 
-def _stop(*procs: subprocess.Popen[bytes]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def _ask(bases: list[str], needles: list[Needle], questions: int) -> tuple[list[float], int]:
     """`questions` questions (the needles' and a few general ones, round robin over `bases` as a load balancer
     would send them) after a warm-up of 5: latencies in ms, and how many needle questions cited their article."""
@@ -145,7 +135,7 @@ def serve_archive(n: int, needles: list[Needle], env: dict[str, str], log: Log, 
         rss = _rss_mb(proc.pid)
         answerable_s = _upload_answerable(base, base)
     finally:
-        _stop(proc)
+        stop_all(proc)
     # Tier 2 (the full model's vectors) for the whole archive, in the foreground: how long an archive of this
     # size waits for it.
     tier2_s = None
@@ -216,7 +206,7 @@ def bench_replicas(n: int, pool: list[str], work: Path, log: Log, questions: int
         chroma_rss = _rss_mb(chroma.pid)
         answerable_s = _upload_answerable(bases[0], bases[1])
         # B again, now that it has a saved copy of its own (saved in the background a moment after it built it).
-        _stop(procs.pop())
+        stop_all(procs.pop())
         proc, base, restart_s = start_serve({**env, "CITEBOT_DATA_DIR": data["b"]}, limit_s=600)
         procs.append(proc)
         log(f"replicas {n}: p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, RSS A {rss['a']:.0f} "
@@ -235,7 +225,7 @@ def bench_replicas(n: int, pool: list[str], work: Path, log: Log, questions: int
             "needle_cited": fig(found / max(len(needles), 1), "share"),
         }
     finally:
-        _stop(*procs, chroma)
+        stop_all(*procs, chroma)
 
 
 def slope(points: list[tuple[int, float]]) -> float | None:

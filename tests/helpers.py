@@ -9,9 +9,9 @@ import urllib.request
 
 import numpy as np
 
-from bench.net import free_port
+from bench.net import free_port, stop_all
 
-__all__ = ["HashEmbedder", "free_port", "wait_for"]
+__all__ = ["HashEmbedder", "free_port", "stop_all", "wait_for"]
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 120, what: str = "server") -> None:  # type: ignore[type-arg]

@@ -146,6 +146,17 @@ def test_a_refresh_reads_only_what_changed_and_matches_a_full_reload(tmp_path, s
     assert {d.tier for d in flipped.corpus.docs.values()} == {1} and flipped.reread == len(full.docs)
 
 
+def _ingested(tmp_path, store_config, hash_embedder, texts: dict[str, str]) -> Store:
+    """A store holding these made-up articles (file name -> text)."""
+    folder = tmp_path / "articles"
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    store = Store.open(store_config)
+    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    return store
+
+
 def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_count(
         tmp_path, store_config, hash_embedder, monkeypatch):
     from cachetools import LRUCache
@@ -154,12 +165,8 @@ def test_catching_up_reads_only_the_entries_written_since_and_finds_removals_by_
     from bot.retrieve.corpus import manifest_delta
     from vectorstore.store import _meta
 
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for i in range(5):
-        (folder / f"n{i}.txt").write_text(f"Notice {i}\n\nThe quarry at Brenlow shipped {20 + i} tonnes of slate.\n")
-    store = Store.open(store_config)
-    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    store = _ingested(tmp_path, store_config, hash_embedder, {
+        f"n{i}.txt": f"Notice {i}\n\nThe quarry at Brenlow shipped {20 + i} tonnes of slate.\n" for i in range(5)})
     cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=100)
     corpus = Corpus.build(store, cache)
     # Stamped as written an hour before: a reader that read the manifest since does not read these again.
@@ -197,11 +204,7 @@ def test_a_corpus_read_without_a_time_reads_the_whole_manifest(tmp_path, store_c
 
     from bot.retrieve import Corpus
 
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    (folder / "a.txt").write_text("Bulletin\n\nThe ferry to Holm sails at nine.\n")
-    store = Store.open(store_config)
-    ingest([folder], store, lambda: hash_embedder, IngestConfig())
+    store = _ingested(tmp_path, store_config, hash_embedder, {"a.txt": "Bulletin\n\nThe ferry to Holm sails at nine.\n"})
     cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=10)
     legacy = replace(Corpus.build(store, cache), since=0)  # a copy saved by a version without stamps
     got = legacy.caught_up(store, cache)
@@ -215,12 +218,9 @@ def test_a_saved_copy_is_saved_again_only_when_documents_changed(tmp_path, store
 
     from bot.retrieve import Corpus, Snapshot
 
+    store = _ingested(tmp_path, store_config, hash_embedder, {
+        f"s{i}.txt": f"Shipping note {i}\n\nThe barge Orla carried {40 + i} tonnes of grain.\n" for i in range(3)})
     folder = tmp_path / "articles"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"s{i}.txt").write_text(f"Shipping note {i}\n\nThe barge Orla carried {40 + i} tonnes of grain.\n")
-    store = Store.open(store_config)
-    ingest([folder], store, lambda: hash_embedder, IngestConfig())
     cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=10)
     snap = Snapshot(tmp_path / "lexical", "test-store")
     # Saved with a time before the last writes (as a copy saved right after a bulk ingest is): they are read

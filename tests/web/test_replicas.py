@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import free_port, wait_for
+from helpers import free_port, stop_all, wait_for
 from pg_cluster import temporary_postgres
 
 pytestmark = pytest.mark.integration
@@ -81,13 +81,7 @@ def replicas(tmp_path_factory, chroma_url) -> Iterator[tuple[str, str]]:
                     time.sleep(0.5)
             yield urls[0], urls[1]
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_all(*procs)
 
 
 def _ask(url: str, question: str, **body: object) -> dict:
