@@ -53,6 +53,15 @@ _INSTRUCTION = re.compile(
 
 
 @dataclass
+class Qualifier:
+    """A name that qualifies a noun of the question ("ACLU" in "the ACLU technologist"), with the head words of
+    that noun phrase ("technologist"; for "the Texas senator Mara Quill": "senator", "Quill")."""
+
+    name: list[str]
+    heads: tuple[str, ...]
+
+
+@dataclass
 class Analysis:
     """What a question asks for and what the evidence must mention to answer it."""
 
@@ -61,6 +70,7 @@ class Analysis:
     meta: MetaField | None = None
     names: list[list[str]] = field(default_factory=list)  # subject names, each a list of words as written
     descriptors: list[list[str]] = field(default_factory=list)  # names qualifying the answer ("which US agency")
+    qualifiers: list[Qualifier] = field(default_factory=list)  # names qualifying a noun ("the ACLU technologist")
     numbers: set[str] = field(default_factory=set)  # quantities the evidence must contain
     dates: set[str] = field(default_factory=set)  # date keys ("y2019", "m8d21") the evidence must contain
     count: int | None = None  # "which three firms": how many answers, not a quantity to find
@@ -69,6 +79,10 @@ class Analysis:
     counted: bool = False  # the target is what "how many" counts ("how many comets")
     role: list[str] = field(default_factory=list)  # "who is the chief scientist of X": the role's stems
     terms: list[str] = field(default_factory=list)  # content stems, framing words dropped
+
+    def every_name(self) -> list[list[str]]:
+        """The subject names, the descriptors and the qualifying names."""
+        return [*self.names, *self.descriptors, *(q.name for q in self.qualifiers)]
 
     @property
     def has_anchors(self) -> bool:

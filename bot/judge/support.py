@@ -195,7 +195,7 @@ def _opens_with_asked_subject(sentence: str, a: Analysis) -> bool:
     (its setting, e.g. the event) may supply the question's other names."""
     head = re.split(r"[,;:]| (?:was|were|is|are|has|had|went|said)\b", sentence, maxsplit=1)[0]
     opening = name_phrases(head)
-    asked = {fold(w) for n in a.names + a.descriptors for w in n}
+    asked = {fold(w) for n in a.every_name() for w in n}
     return bool(opening) and all({fold(w) for w in n} & asked for n in opening)
 
 
@@ -248,6 +248,15 @@ def coverage_verdict(
     for name in a.descriptors:
         if not here.has(name) and not doc.has(name):
             return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")
+    for q in a.qualifiers:
+        if here.has(q.name, doc) or (around and around.has(q.name, doc)):
+            continue
+        if not doc.has(q.name):
+            return Verdict(False, 0.0, f"The articles do not mention {_as_written(q.name)}.")
+        terms = set(content_terms(scope))
+        if not any(stem(h.lower()) in terms or here.has([h], doc) for h in q.heads):
+            return Verdict(False, 0.0, f"The articles mention {_as_written(q.name)}, but not in connection "
+                           "with the rest of the question.")
     if ev.carried and not any(doc.has(words(c)) for c in ev.carried):
         return Verdict(False, 0.0, "The articles do not say more about that.")
     have = numbers(scope)

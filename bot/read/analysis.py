@@ -90,6 +90,9 @@ class Analysis:
     focus: str = ""  # what the question is about, for an abstention's wording ("the duvet")
     outlets: int = 0  # asks which outlet published something: 1 for one ("which newspaper"), 2 for all ("which sites")
     proper: frozenset[str] = frozenset()  # the words the tagger reads as (parts of) names in this question
+    # Words of names that only qualify a common noun ("the ACLU technologist", "Microsoft's console", "the Danish
+    # regulator"): an article introduces the qualified thing once and then refers to it by the noun alone.
+    qualifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Asks for the author or publication date of a piece: `meta` when the question names a piece ("the article"),
     # `meta_if_outlet` when only an outlet it names would make it one ("Who wrote the Verge's hands-on?").
     meta: MetaField | None = None
@@ -111,7 +114,8 @@ class QuestionAnalyser:
         return Analysis(question=question, expected=expected, entities=ents, focus=_focus(doc),
                         meta=field if piece else None, meta_if_outlet=field,
                         outlets=_asks_outlets(doc),
-                        proper=frozenset(t.text for t in doc if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS))
+                        proper=frozenset(t.text for t in doc if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS),
+                        qualifiers=_qualifiers(doc))
 
     def _expected(self, doc: Any) -> Expected:
         wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
@@ -199,6 +203,32 @@ class QuestionAnalyser:
             if noun.lemma_.lower() in nouns:
                 return Expected(kind, KIND_LABELS[kind], head=head)
         return Expected("named", NAME_LABELS, head=head)
+
+
+def _qualifiers(doc: Any) -> dict[str, tuple[str, ...]]:
+    """The words of names that modify a common noun, each with the head of the noun phrase it qualifies (and that
+    head's apposition): a compound, adjective or possessive of a NOUN ("the ACLU technologist", "the Danish
+    regulator", "Microsoft's new console", "the Ngātiwai elder Hori Parata": elder, then Parata)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for tok in doc:
+        if tok.dep_ not in ("compound", "amod", "poss", "nmod") or tok.head.pos_ != "NOUN":
+            continue
+        if tok.pos_ != "PROPN" and tok.ent_type_ not in NAME_LABELS:
+            continue
+        root = tok.head
+        while root.dep_ in ("compound", "flat") and root.head.i != root.i:
+            root = root.head
+        if root.dep_ == "ROOT":
+            # A question's root is its verb: a noun there means the small parser read the verb as a noun ("did
+            # the Kenyan runner win": "runner" a compound of "win"), so what the name qualifies is unknown.
+            continue
+        heads = [root, *(c for c in root.children if c.dep_ == "appos")]
+        if root.dep_ == "appos":
+            heads.append(root.head)
+        for t in tok.subtree:
+            if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS:
+                out[t.text] = tuple(h.text for h in heads)
+    return out
 
 
 def _asks_price(doc: Any, degree: Any) -> bool:

@@ -19,7 +19,7 @@ from bot.draft import Claim, Draft, MetaSpan, Span
 from bot.followup import Resolved
 from bot.judge.aliases import fold
 from bot.judge.support import Evidence, Judge, LexicalJudge, Verdict, name_index
-from bot.question import Analysis, Kind, analyse, name_phrases
+from bot.question import Analysis, Kind, Qualifier, analyse, name_phrases
 from bot.read.analysis import NAME_LABELS, QuestionAnalyser
 from bot.read.analysis import Analysis as Parsed
 from bot.read.entities import Entity, EntityTagger
@@ -107,6 +107,14 @@ def analyse_question(question: str, analyser: QuestionAnalyser) -> tuple[Analysi
     parsed = analyser.analyse(question)
     analysis = analyse(question, lambda w: w in parsed.proper)
     analysis.kind = _KINDS.get(parsed.expected.kind, "any")
+    # A name that only qualifies a noun may stand anywhere in the article when the answering sentence holds the
+    # noun ("the Ngātiwai elder Hori Parata" is "Parata" there, "the ACLU technologist" "the technologist"), but
+    # only when another name of the question identifies its subject: when none does, the qualified noun phrase is
+    # the subject, and its names must be where the answer is.
+    qualifying = [n for n in analysis.names if set(n) <= parsed.qualifiers.keys()]
+    if len(qualifying) < len(analysis.names):
+        analysis.names = [n for n in analysis.names if n not in qualifying]
+        analysis.qualifiers = [Qualifier(n, parsed.qualifiers[n[-1]]) for n in qualifying]
     return analysis, parsed
 
 
@@ -330,7 +338,7 @@ class ExtractiveEngine:
         or by meaning? A date or number in a sentence that only repeats the names is about another event."""
         if analysis.kind not in ("date", "time", "number"):
             return True  # "which security company": the asked-for thing, not the sentence, carries the words
-        name_stems = {stem(w.lower()) for n in analysis.names + analysis.descriptors for w in n}
+        name_stems = {stem(w.lower()) for n in analysis.every_name() for w in n}
         asked = {t: w for w in words(analysis.question)
                  if (t := stem(w.lower())) in set(analysis.terms) - name_stems}
         if not asked:

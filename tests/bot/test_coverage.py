@@ -94,3 +94,34 @@ def test_a_city_names_its_country_but_not_another_city():
     assert idx.has(["Portuguese"]) and idx.has(["Portugal"])
     assert not idx.has(["Lisbon"])  # a city asked about is matched only by itself
     assert not idx.has(["French"])  # "Nice" here is an English word, not the city
+
+
+def test_a_name_qualifying_a_noun_may_stand_elsewhere_in_the_article_when_the_sentence_holds_the_noun():
+    doc = ("The Harvik Trust hired a new chief engineer, Lida Sorn. Sorn has since inspected 40 dams. "
+           "The engineer also rebuilt 12 weirs in Tarnby.")
+    # "the Harvik Trust engineer Lida Sorn": the article says "Sorn", and names the trust one sentence earlier.
+    assert covers("How many dams has the Harvik Trust engineer Lida Sorn inspected?",
+                  "Sorn has since inspected 40 dams.", doc)
+    # The qualified noun itself ("engineer") in the sentence: the same thing, its qualifier said before.
+    assert covers("How many weirs did the Harvik engineer rebuild in Tarnby?",
+                  "The engineer also rebuilt 12 weirs in Tarnby.", doc)
+    assert not covers("How many weirs did the Harvik engineer rebuild in Tarnby?",
+                      "The mayor also rebuilt 12 weirs in Tarnby.", doc + " The mayor also rebuilt 12 weirs in Tarnby.")
+
+
+def test_a_qualifying_name_the_article_never_mentions_or_another_subject_of_the_sentence_is_a_mismatch():
+    doc = "Officials in Perth met the Lakeside council. The council approved 30 new homes. Talks about Dover failed."
+    # Neither the noun the name qualifies nor the name itself is in the sentence: another subject's figure.
+    assert not covers("How many homes did the Dover council approve for Perth?", "The council approved 30 new homes.",
+                      "The council approved 30 new homes. A Perth official approved it.")
+    # The article never mentions the qualifying name.
+    assert not covers("How many homes did the Tilbury council approve for Perth?",
+                      "The council approved 30 new homes.", doc)
+
+
+def test_when_qualifying_names_are_the_only_names_they_must_be_in_the_answer():
+    # "Sony's Aurora headset": nothing else names the subject, so its names are not moved off the sentence.
+    a = analyse("How much does the Velmar Aurora headset cost?")
+    assert a.names and not a.qualifiers
+    assert not covers("How much does the Velmar Aurora headset cost?", "The rival headset costs $400.",
+                      "Velmar makes the Aurora headset. The rival headset costs $400.")

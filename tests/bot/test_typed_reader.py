@@ -302,3 +302,16 @@ def test_a_capitalised_opener_is_a_name_when_the_tagger_reads_one(analyser, ques
 def test_metadata_questions_come_from_the_parse(analyser, question, meta, if_outlet):
     parsed = analyser.analyse(question)
     assert (parsed.meta, parsed.meta_if_outlet) == (meta, if_outlet)
+
+
+def test_names_that_qualify_a_noun_carry_the_head_of_its_phrase(analyser):
+    from bot.read.extractive import analyse_question
+
+    a, parsed = analyse_question("When did the Texas senator Mara Quill resign?", analyser)
+    assert parsed.qualifiers["Texas"] == ("senator", "Quill")
+    assert a.names == [["Mara", "Quill"]] and [q.name for q in a.qualifiers] == [["Texas"]]
+    b, parsed = analyse_question("How much memory does Orvik's new tablet have in Lisbon?", analyser)
+    assert parsed.qualifiers["Orvik"] == ("tablet",)
+    assert b.names == [["Lisbon"]]
+    # The subject itself is not a qualifier: "Lisbon" is the object of a preposition, "Quill" the subject.
+    assert "Lisbon" not in parsed.qualifiers and "Quill" not in analyser.analyse("Did Mara Quill resign?").qualifiers
