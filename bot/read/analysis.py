@@ -93,6 +93,9 @@ class Analysis:
     # Words of names that only qualify a common noun ("the ACLU technologist", "Microsoft's console", "the Danish
     # regulator"): an article introduces the qualified thing once and then refers to it by the noun alone.
     qualifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words that name the asked type itself ("cost", "price" for a sum of money; "year" for a date): an entity of
+    # the type answers them, so a sentence need not repeat them ("Rez Infinite ($30)").
+    type_words: frozenset[str] = frozenset()
     # Asks for the author or publication date of a piece: `meta` when the question names a piece ("the article"),
     # `meta_if_outlet` when only an outlet it names would make it one ("Who wrote the Verge's hands-on?").
     meta: MetaField | None = None
@@ -115,7 +118,7 @@ class QuestionAnalyser:
                         meta=field if piece else None, meta_if_outlet=field,
                         outlets=_asks_outlets(doc),
                         proper=frozenset(t.text for t in doc if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS),
-                        qualifiers=_qualifiers(doc))
+                        qualifiers=_qualifiers(doc), type_words=_type_words(doc, expected))
 
     def _expected(self, doc: Any) -> Expected:
         wh = next((t for t in doc if t.tag_ in _WH_TAGS), None)
@@ -229,6 +232,14 @@ def _qualifiers(doc: Any) -> dict[str, tuple[str, ...]]:
             if t.pos_ == "PROPN" or t.ent_type_ in NAME_LABELS:
                 out[t.text] = tuple(h.text for h in heads)
     return out
+
+
+def _type_words(doc: Any, expected: Expected) -> frozenset[str]:
+    """The question's words that name the kind of value asked for: the class nouns of that kind ("year", "price"),
+    and for a sum of money the verbs and adjective of price ("cost", "pay", "worth")."""
+    nouns = _VALUE_CLASSES.get(expected.kind, frozenset())
+    return frozenset(t.text for t in doc if t.lemma_.lower() in nouns
+                     or (expected.kind == "money" and t.lemma_.lower() in _MONEY_PREDICATES))
 
 
 def _asks_price(doc: Any, degree: Any) -> bool:

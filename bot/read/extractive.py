@@ -181,7 +181,7 @@ class ExtractiveEngine:
         reason = ""
         typed_on_topic = False
         for cand in candidates[: self.config.max_checked_candidates]:
-            if not self._on_topic(cand, analysis):
+            if not self._on_topic(cand, analysis, parsed.type_words):
                 reason = reason or "The articles mention the names asked about, but not what the question asks."
                 continue
             typed_on_topic |= bool(cand.answers)
@@ -333,14 +333,14 @@ class ExtractiveEngine:
         return ([c for c in scored if c.metadata is None] + [c for c in scored if c.metadata is not None]
                 + [c for c in out if c.score <= -1.0])
 
-    def _on_topic(self, cand: _Candidate, analysis: Analysis) -> bool:
-        """For a when / how-many question: does the sentence share one of its words besides the names, by stem
-        or by meaning? A date or number in a sentence that only repeats the names is about another event."""
+    def _on_topic(self, cand: _Candidate, analysis: Analysis, type_words: frozenset[str] = frozenset()) -> bool:
+        """For a when / how-many question: does the sentence share one of its words besides the names and the
+        words of the asked type ("cost", "year": the entity answers those), by stem or by meaning? A date or number
+        in a sentence that only repeats the names is about another event."""
         if analysis.kind not in ("date", "time", "number"):
             return True  # "which security company": the asked-for thing, not the sentence, carries the words
-        name_stems = {stem(w.lower()) for n in analysis.every_name() for w in n}
-        asked = {t: w for w in words(analysis.question)
-                 if (t := stem(w.lower())) in set(analysis.terms) - name_stems}
+        skip = {stem(w.lower()) for n in analysis.every_name() for w in n} | {stem(w.lower()) for w in type_words}
+        asked = {t: w for w in words(analysis.question) if (t := stem(w.lower())) in set(analysis.terms) - skip}
         if not asked:
             return True
         terms = set(content_terms(cand.text))

@@ -315,3 +315,20 @@ def test_names_that_qualify_a_noun_carry_the_head_of_its_phrase(analyser):
     assert b.names == [["Lisbon"]]
     # The subject itself is not a qualifier: "Lisbon" is the object of a preposition, "Quill" the subject.
     assert "Lisbon" not in parsed.qualifiers and "Quill" not in analyser.analyse("Did Mara Quill resign?").qualifiers
+
+
+def test_the_words_of_the_asked_type_need_not_be_repeated_by_the_answer(analyser):
+    from bot.config import BotConfig
+    from bot.read.extractive import ExtractiveEngine, _Candidate, analyse_question
+
+    engine = ExtractiveEngine(BotConfig())  # no embedder: words are compared by stem only
+
+    def on_topic(question: str, sentence: str) -> bool:
+        a, parsed = analyse_question(question, analyser)
+        return engine._on_topic(_Candidate("d", "c", 0, len(sentence), 0, sentence, 1), a, parsed.type_words)
+
+    assert "cost" in analyser.analyse("How much does the Corvin lamp cost in Oslo?").type_words
+    # A price list's "Name ($45)" answers "how much does it cost" without saying "cost".
+    assert on_topic("How much does the Corvin lamp cost in Oslo?", "Corvin lamp, Oslo edition ($45)")
+    # A date that shares only the names is still about another event.
+    assert not on_topic("When did Corvin close its Oslo factory?", "Corvin opened an Oslo shop in 2019.")
