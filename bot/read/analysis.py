@@ -73,6 +73,8 @@ class Expected:
     head: str | None = None
     # What a figure measures when the degree word says so: "age" (how old), "duration" (how long); see bot.read.typed.
     measure: str | None = None
+    # The class noun itself, as a lemma ("company" in "the name of the company Margaret Hamilton founded").
+    noun: str | None = None
 
     @property
     def typed(self) -> bool:
@@ -138,7 +140,8 @@ class QuestionAnalyser:
         if wh.lower_ == "what" and _names(verb) and any(t.dep_ == "auxpass" for t in verb.children):
             # "What was the ship called?": the passive of a naming verb asks for the name.
             subj = next((t for t in verb.children if t.dep_ in ("nsubjpass", "nsubj")), None)
-            return Expected("named", NAME_LABELS, head=_phrase(subj) if subj is not None else None)
+            return Expected("named", NAME_LABELS, head=_phrase(subj) if subj is not None else None,
+                            noun=subj.lemma_.lower() if subj is not None and subj.pos_ == "NOUN" else None)
         # "which/what" + noun: the noun names the class of the answer ("which telescope", "what share of").
         # A determiner wh-word stands right before its noun phrase; the small parser sometimes makes the "What" of
         # "What did the crew serve?" the determiner of a later noun, across the auxiliary.
@@ -192,9 +195,10 @@ class QuestionAnalyser:
             return None
         if subj.lemma_ == "name":
             of = [t for p in subj.children if p.dep_ == "prep" for t in p.children if t.dep_ == "pobj"]
-            return Expected("named", NAME_LABELS, head=_phrase(of[0]) if of else None)
+            return Expected("named", NAME_LABELS, head=_phrase(of[0]) if of else None,
+                            noun=of[0].lemma_.lower() if of and of[0].pos_ == "NOUN" else None)
         if any(_names(t) for t in [*subj.children, *be.children]):
-            return Expected("named", NAME_LABELS, head=_phrase(subj))
+            return Expected("named", NAME_LABELS, head=_phrase(subj), noun=subj.lemma_.lower())
         if any(subj.lemma_.lower() in nouns for nouns in _VALUE_CLASSES.values()):
             return self._class(subj)
         return None
@@ -205,7 +209,7 @@ class QuestionAnalyser:
         for kind, nouns in _VALUE_CLASSES.items():
             if noun.lemma_.lower() in nouns:
                 return Expected(kind, KIND_LABELS[kind], head=head)
-        return Expected("named", NAME_LABELS, head=head)
+        return Expected("named", NAME_LABELS, head=head, noun=noun.lemma_.lower())
 
 
 def _qualifiers(doc: Any) -> dict[str, tuple[str, ...]]:

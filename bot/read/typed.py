@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from bot.read.analysis import Analysis, Expected
 from bot.read.entities import Entity
@@ -59,7 +60,8 @@ def _specific(text: str) -> bool:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"[^\w]+", " ", text.casefold()).strip()
+    # The NER's span of a possessive holds the "'s" ("Saltmarsh Bay's"): the name is without it.
+    return re.sub(r"[^\w]+", " ", re.sub(r"['’]s\b", "", text.casefold())).strip()
 
 
 def answer_entities(entities: Sequence[Entity], expected: Expected, question: Analysis, sentence: str = ""
@@ -118,3 +120,26 @@ def missing_reason(analysis: Analysis, focus: str) -> str:
         return f"The articles don't name {what}" + (f" for {focus}." if focus else ".")
     kind = KIND_WORDS.get(exp.kind, "an answer")
     return f"The articles don't give {kind}" + (f" for {focus}." if focus else " for this.")
+
+
+_DEFINITE = frozenset("the this that these those".split())
+
+
+def unnamed_mention(doc: Any, cls: str) -> bool:
+    """Does the parsed sentence speak of a thing of the class `cls` (a noun's lemma) without naming it ("left
+    university", "founded her own company", "a new drug")? A mention with a name attached ("the company Brightwell",
+    "Brandon, a small university", "Brightwell is a company") names it; a definite one ("the company") refers back
+    to one named before."""
+    for t in doc:
+        if t.lemma_.lower() != cls or t.pos_ != "NOUN" or t.ent_type_:
+            continue
+        if any(c.dep_ in ("compound", "appos", "nmod") and (c.pos_ == "PROPN" or c.ent_type_) for c in t.children):
+            continue
+        if t.dep_ == "appos" and (t.head.pos_ == "PROPN" or t.head.ent_type_):
+            continue
+        if t.dep_ == "attr" and any(c.dep_ == "nsubj" and (c.pos_ == "PROPN" or c.ent_type_) for c in t.head.children):
+            continue
+        if any(c.dep_ == "det" and c.lower_ in _DEFINITE for c in t.children):
+            continue
+        return True
+    return False

@@ -256,6 +256,27 @@ The dating was done by researchers at Halvard University, who used uranium trace
 """
 
 
+BOATHOUSE = """Title: Boathouse roof replaced at Lake Tennby
+Date: 2031-06-01
+
+The boathouse roof at Lake Tennby was replaced this spring.
+The work was paid for by a local rowing club.
+Volunteers repainted the doors in May.
+"""
+
+
+def test_a_class_spoken_of_without_a_name_is_no_answer_to_which_one(tmp_path, seeded_store_factory, real_embedder):
+    # "a local rowing club" paid: which club is not given, and no other sentence names one.
+    (tmp_path / "boathouse.txt").write_text(BOATHOUSE)
+    cfg = seeded_store_factory(tmp_path)
+    boat_deps = build_deps(Settings(chroma_path=cfg.chroma_path, collection=cfg.collection), embedder=real_embedder)
+    ans = answer("Which rowing club paid for the boathouse roof at Lake Tennby?", [], boat_deps)
+    assert ans.abstained, ans.answer
+    assert "don't name the rowing club" in ans.answer
+    paid = answer("Who paid for the boathouse roof at Lake Tennby?", [], boat_deps)
+    assert not paid.abstained and "a local rowing club" in paid.answer  # "who" is answered by a description too
+
+
 def test_a_name_carrying_the_asked_class_beats_the_topical_lede(tmp_path, seeded_store_factory, real_embedder):
     # The lede shares the most words with the question; the answer is the name that carries its class noun.
     (tmp_path / "caves.txt").write_text(CAVES)
@@ -332,3 +353,28 @@ def test_the_words_of_the_asked_type_need_not_be_repeated_by_the_answer(analyser
     assert on_topic("How much does the Corvin lamp cost in Oslo?", "Corvin lamp, Oslo edition ($45)")
     # A date that shares only the names is still about another event.
     assert not on_topic("When did Corvin close its Oslo factory?", "Corvin opened an Oslo shop in 2019.")
+
+
+@pytest.mark.parametrize(
+    "sentence, cls, unnamed",
+    [
+        ("Ruiz left university in 2019 to open a bakery.", "university", True),
+        ("Ruiz founded her own company in 1976.", "company", True),
+        ("A new drug was approved on Monday.", "drug", True),
+        ("Ruiz founded the company Brightwell in 1976.", "company", False),
+        ("Ruiz studied at Brandon, a small university in Maine.", "university", False),
+        ("Brightwell is a company based in Leeds.", "company", False),
+        ("Ruiz attended Halvard University.", "university", False),
+        ("The company said profits rose.", "company", False),  # refers back to one named before
+        ("Ruiz sold 40 lamps in Oslo.", "company", False),  # no company spoken of
+    ],
+)
+def test_a_sentence_that_speaks_of_the_asked_class_without_naming_it(sentence, cls, unnamed):
+    from bot.read.typed import unnamed_mention
+
+    assert unnamed_mention(pipeline()(sentence), cls) is unnamed
+
+
+def test_which_x_class_noun_is_the_lemma_of_the_asked_noun(analyser):
+    assert analyser.analyse("What was the name of the company Ana Ruiz founded in 1976?").expected.noun == "company"
+    assert analyser.analyse("Which universities did Ruiz attend?").expected.noun == "university"
