@@ -13,11 +13,13 @@ keeps ranking against the index it started with.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -272,11 +274,13 @@ class LexicalIndex:
 
     # -- disk ------------------------------------------------------------------------------------
     def save(self, folder: Path, extra: dict[str, object]) -> None:
-        """Write the index (merged to one segment) and `extra` (what it was built from) to `folder`, atomically:
-        a reader finds the old snapshot or the new one, never half of one."""
+        """Write the index (merged to one segment) and `extra` (what it was built from) as a new version in
+        `folder`, then point `folder/current` at it by replacing a symbolic link, which is atomic: a reader,
+        in this process or another (an ingest saving while a server starts), finds the old version or the new
+        one, never none and never half of one. The version before stays for readers still loading it."""
         index = self.merged() if len(self.segments) != 1 else self
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".lexical-", dir=folder.parent))
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
         try:
             if index.segments:
                 seg = index.segments[0]
@@ -290,20 +294,33 @@ class LexicalIndex:
                 pickle.dump(extra, f, protocol=pickle.HIGHEST_PROTOCOL)
             (tmp / "meta.json").write_text(json.dumps({"format": _FORMAT, "n_live": index.n_live,
                                                        "total_length": index.total_length}))
-            old = Path(tempfile.mkdtemp(prefix=".lexical-old-", dir=folder.parent))
-            try:
-                if folder.exists():
-                    os.replace(folder, old / "index")
-                os.replace(tmp, folder)
-            except OSError:
-                pass  # another process saved its copy at this moment: either is a valid snapshot
-            shutil.rmtree(old, ignore_errors=True)
+            version = f"v-{time.time_ns():020d}-{os.getpid()}"
+            os.rename(tmp, folder / version)
+            link = folder / f".current-{version}"
+            os.symlink(version, link)
+            os.replace(link, folder / _CURRENT)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        _prune(folder)
 
     @classmethod
     def load(cls, folder: Path) -> tuple[LexicalIndex, dict[str, object]] | None:
-        """The saved index and its `extra`, with the large arrays memory-mapped; None if there is none usable."""
+        """The current saved version and its `extra`, with the large arrays memory-mapped; None if there is none
+        usable. A version removed while it was being read (two newer ones were saved meanwhile) is read again
+        from the newest."""
+        for _ in range(3):
+            try:
+                version = folder / os.readlink(folder / _CURRENT)
+            except OSError:
+                return None
+            try:
+                return cls._load_version(version)
+            except FileNotFoundError:
+                continue
+        return None
+
+    @classmethod
+    def _load_version(cls, folder: Path) -> tuple[LexicalIndex, dict[str, object]] | None:
         try:
             meta = json.loads((folder / "meta.json").read_text())
             if meta.get("format") != _FORMAT:
@@ -316,6 +333,8 @@ class LexicalIndex:
                 vocab, shape = pickle.load(f)  # noqa: S301 - as above
             arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r")
                       for n in ("data", "indices", "indptr", "df", *_ARRAYS)}
+        except FileNotFoundError:
+            raise
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, KeyError):
             return None
         counts = sp.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False)
@@ -325,6 +344,38 @@ class LexicalIndex:
         index = cls((seg,), vocab, np.asarray(arrays["df"]).copy(), int(meta["n_live"]), float(meta["total_length"]),
                     _rows_of(seg))
         return index, extra
+
+
+_CURRENT = "current"
+
+
+def _prune(folder: Path, keep: int = 2) -> None:
+    """Remove all but the newest `keep` versions (the current one and the one before, for readers still loading
+    it), and what an older layout or a killed save left."""
+    try:
+        current = os.readlink(folder / _CURRENT)
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    versions = sorted((e for e in entries if e.name.startswith("v-")), key=lambda e: e.name)
+    keep_names = {current, *(v.name for v in versions[-keep:])}
+    for e in entries:
+        if e.name == _CURRENT or e.name in keep_names:
+            continue
+        if e.name.startswith((".tmp-", ".current-")) and time.time() - _mtime(e) < 3600:
+            continue  # another process's save in progress
+        if e.is_dir() and not e.is_symlink():
+            shutil.rmtree(e, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                e.unlink()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _rows_of(seg: Segment) -> dict[str, tuple[int, int]]:

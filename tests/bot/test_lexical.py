@@ -3,8 +3,10 @@ made-up text; its changes, merges and saved copies; and a server start that load
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -118,7 +120,7 @@ def test_a_second_start_loads_the_saved_index_and_reads_only_what_changed(tmp_pa
     store = Store.open(store_config)
     ingest([folder], store, lambda: hash_embedder, IngestConfig())
     snap = Snapshot(tmp_path / "lexical", "test-store", every_s=0)
-    first = HybridRetriever(store, hash_embedder, BotConfig(), snapshot=snap)
+    first = HybridRetriever(store, hash_embedder, BotConfig())
     snap.save(first.corpus, store.change_token())
     (folder / "a9.txt").write_text("Report 9\n\nA lighthouse keeper on Skarn counted 40 seals at dawn.\n")
     ingest([folder], store, lambda: hash_embedder, IngestConfig())
@@ -137,8 +139,8 @@ def test_a_second_start_loads_the_saved_index_and_reads_only_what_changed(tmp_pa
     # A damaged copy is ignored: the index is built from the store again.
     monkeypatch.undo()
     broken = tmp_path / "broken"
-    shutil.copytree(tmp_path / "lexical", broken)
-    (broken / "extra.pkl").write_bytes(b"not a pickle")
+    shutil.copytree(tmp_path / "lexical", broken, symlinks=True)
+    (broken / os.readlink(broken / "current") / "extra.pkl").write_bytes(b"not a pickle")
     third = HybridRetriever(store, hash_embedder, BotConfig(), snapshot=Snapshot(broken, "test-store"))
     assert third.search("seals lighthouse Skarn", k=1)[0].doc.source == "a9.txt"
     # Another store's saved index is never used for this one.
@@ -159,3 +161,40 @@ def test_a_chunk_is_found_by_its_id_only_while_its_revision_is_live():
     again = gone.changed((), [Chunk(chunk_id(want.doc_id, "r2", 0), want.doc_id, "r2", 0, 5, 9, "")], [["quay"]])
     assert again.chunk(chunk_id(want.doc_id, "r2", 0)).start == 5 and again.chunk(want.id) is None
     assert again.merged().chunk(chunk_id(want.doc_id, "r2", 0)).end == 9
+
+
+def _load_while_saved(folder: str, seconds: float) -> tuple[int, int]:
+    """In another process: load the saved index over and over; (loads that found one, loads that found none)."""
+    import time as _time
+
+    found = missing = 0
+    end = _time.monotonic() + seconds
+    while _time.monotonic() < end:
+        got = LexicalIndex.load(Path(folder))
+        if got is None:
+            missing += 1
+        else:
+            assert got[1]["n"] >= 0  # a whole version: its extra with its arrays
+            found += 1
+    return found, missing
+
+
+def test_a_save_swaps_versions_atomically_for_readers_in_other_processes(tmp_path):
+    import multiprocessing
+
+    chunks, tokens = _corpus(60, seed=3)
+    index = LexicalIndex.build(chunks, tokens)
+    folder = tmp_path / "lex"
+    index.save(folder, {"n": 0})
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        reader = pool.apply_async(_load_while_saved, (str(folder), 3.0))
+        n = 0
+        while not reader.ready():
+            n += 1
+            index.save(folder, {"n": n})
+        found, missing = reader.get()
+    assert n > 5 and found > 5 and missing == 0
+    # The current version and the one before are kept; older ones and the old layout's files are removed.
+    assert len([p for p in folder.iterdir() if p.name.startswith("v-")]) == 2
+    assert LexicalIndex.load(folder)[1] == {"n": n}  # type: ignore[index]
