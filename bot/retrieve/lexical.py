@@ -306,7 +306,7 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path) -> tuple[LexicalIndex, dict[str, object]] | None:
         """The current saved version and its `extra`, with the large arrays memory-mapped; None if there is none
-        usable. A version removed while it was being read (two newer ones were saved meanwhile) is read again
+        usable. A version removed while it was being read (kept for two minutes after newer ones) is read again
         from the newest."""
         for _ in range(3):
             try:
@@ -349,9 +349,10 @@ class LexicalIndex:
 _CURRENT = "current"
 
 
-def _prune(folder: Path, keep: int = 2) -> None:
-    """Remove all but the newest `keep` versions (the current one and the one before, for readers still loading
-    it), and what an older layout or a killed save left."""
+def _prune(folder: Path, keep: int = 2, grace_s: float = 120.0) -> None:
+    """Remove the versions other than the current one, the newest `keep` and those written in the last `grace_s`
+    (a reader may still be loading one; another process may have written one that it has yet to link), and what
+    an older layout or a killed save left."""
     try:
         current = os.readlink(folder / _CURRENT)
         entries = list(folder.iterdir())
@@ -359,11 +360,10 @@ def _prune(folder: Path, keep: int = 2) -> None:
         return
     versions = sorted((e for e in entries if e.name.startswith("v-")), key=lambda e: e.name)
     keep_names = {current, *(v.name for v in versions[-keep:])}
+    now = time.time()
     for e in entries:
-        if e.name == _CURRENT or e.name in keep_names:
+        if e.name == _CURRENT or e.name in keep_names or now - _mtime(e) < grace_s:
             continue
-        if e.name.startswith((".tmp-", ".current-")) and time.time() - _mtime(e) < 3600:
-            continue  # another process's save in progress
         if e.is_dir() and not e.is_symlink():
             shutil.rmtree(e, ignore_errors=True)
         else:

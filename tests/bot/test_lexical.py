@@ -139,8 +139,10 @@ def test_a_second_start_loads_the_saved_index_and_reads_only_what_changed(tmp_pa
     # A damaged copy is ignored: the index is built from the store again.
     monkeypatch.undo()
     broken = tmp_path / "broken"
-    shutil.copytree(tmp_path / "lexical", broken, symlinks=True)
-    (broken / os.readlink(broken / "current") / "extra.pkl").write_bytes(b"not a pickle")
+    version = os.readlink(tmp_path / "lexical" / "current")  # (the second start may be saving a newer one now)
+    shutil.copytree(tmp_path / "lexical" / version, broken / version)
+    (broken / "current").symlink_to(version)
+    (broken / version / "extra.pkl").write_bytes(b"not a pickle")
     third = HybridRetriever(store, hash_embedder, BotConfig(), snapshot=Snapshot(broken, "test-store"))
     assert third.search("seals lighthouse Skarn", k=1)[0].doc.source == "a9.txt"
     # Another store's saved index is never used for this one.
@@ -195,6 +197,12 @@ def test_a_save_swaps_versions_atomically_for_readers_in_other_processes(tmp_pat
             index.save(folder, {"n": n})
         found, missing = reader.get()
     assert n > 5 and found > 5 and missing == 0
-    # The current version and the one before are kept; older ones and the old layout's files are removed.
-    assert len([p for p in folder.iterdir() if p.name.startswith("v-")]) == 2
-    assert LexicalIndex.load(folder)[1] == {"n": n}  # type: ignore[index]
+    # Versions are kept for two minutes after they were written, and the newest two always; older ones, and what
+    # the layout before versions left in the folder, are removed by the next save.
+    (folder / "meta.json").write_text("{}")
+    for version in folder.glob("v-*"):
+        os.utime(version, (0, 0))
+    os.utime(folder / "meta.json", (0, 0))
+    index.save(folder, {"n": n + 1})
+    assert len(list(folder.glob("v-*"))) == 2 and not (folder / "meta.json").exists()
+    assert LexicalIndex.load(folder)[1] == {"n": n + 1}  # type: ignore[index]

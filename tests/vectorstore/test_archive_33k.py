@@ -38,7 +38,7 @@ def test_a_store_of_33000_articles_is_served_and_answers(tmp_path):
     assert json.loads(out.stdout.strip().splitlines()[-1])["documents"]["added"] == ARTICLES
     # The ingest left the lexical index saved, so `serve` loads it instead of indexing every text.
     assert f"search index of {ARTICLES} documents saved" in out.stderr
-    assert len(list((tmp_path / "data" / "lexical").glob("*/meta.json"))) == 1
+    assert len(list((tmp_path / "data" / "lexical").glob("*/current/meta.json"))) == 1
     port = free_port()
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - the process owns it
     proc = subprocess.Popen([str(BIN / "citebot"), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
