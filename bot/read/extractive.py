@@ -53,7 +53,7 @@ def leans_on_previous(sentence: str) -> bool:
     lf = first.lower()
     if lf in _LEANING_OPENERS:
         return True
-    if lf in _DEFINITE and len(ws) > 1 and ws[1][0].islower() and ws[1].lower() not in ("same", "first"):
+    if lf in _DEFINITE and len(ws) > 1 and ws[1][0].islower():
         return True
     # "Despite the rain, they finished ...": the subject pronoun follows an opening phrase.
     head, comma, rest = sentence.partition(",")
