@@ -26,7 +26,7 @@ from bot.read.entities import Entity, EntityTagger
 from bot.read.nlp import pipeline
 from bot.read.outlets import forms, outlet_words
 from bot.read.similarity import WordSimilarity
-from bot.read.typed import answer_entities, missing_reason, short_answer, unnamed_mention
+from bot.read.typed import DEFINITE, answer_entities, missing_reason, short_answer, unnamed_mention
 from bot.read.vectors import VectorCache
 from bot.retrieve import Corpus, Passage
 from bot.text import STOPWORDS, content_terms, stem, words
@@ -39,7 +39,6 @@ _LEANING_OPENERS = frozenset(
 )
 # A question that attributes its claim to a source ("according to X", "X reported").
 _ATTRIBUTED = re.compile(r"\baccording to\b|\breport(?:ed|s)?\b", re.I)
-_DEFINITE = frozenset("the this that these those".split())
 
 
 def leans_on_previous(sentence: str) -> bool:
@@ -53,7 +52,7 @@ def leans_on_previous(sentence: str) -> bool:
     lf = first.lower()
     if lf in _LEANING_OPENERS:
         return True
-    if lf in _DEFINITE and len(ws) > 1 and ws[1][0].islower():
+    if lf in DEFINITE and len(ws) > 1 and ws[1][0].islower():
         return True
     # "Despite the rain, they finished ...": the subject pronoun follows an opening phrase.
     head, comma, rest = sentence.partition(",")

@@ -122,7 +122,8 @@ def missing_reason(analysis: Analysis, focus: str) -> str:
     return f"The articles don't give {kind}" + (f" for {focus}." if focus else " for this.")
 
 
-_DEFINITE = frozenset("the this that these those".split())
+# English's definite determiners: a noun phrase opening with one refers to something already introduced.
+DEFINITE = frozenset("the this that these those".split())
 
 
 def unnamed_mention(doc: Any, cls: str) -> bool:
@@ -139,7 +140,7 @@ def unnamed_mention(doc: Any, cls: str) -> bool:
             continue
         if t.dep_ == "attr" and any(c.dep_ == "nsubj" and (c.pos_ == "PROPN" or c.ent_type_) for c in t.head.children):
             continue
-        if any(c.dep_ == "det" and c.lower_ in _DEFINITE for c in t.children):
+        if any(c.dep_ == "det" and c.lower_ in DEFINITE for c in t.children):
             continue
         return True
     return False
