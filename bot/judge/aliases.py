@@ -43,7 +43,8 @@ def _country_table(with_capitals: bool) -> dict[str, str]:
     table: dict[str, str] = {}
     for country in countryinfo.all_countries():
         try:
-            iso = country.iso()["alpha2"]
+            # A country the data gives no code for (Scotland) is known by its own name.
+            iso = country.iso()["alpha2"] or " ".join(fold(w) for w in str(country.name()).split())
             forms = [country.name(), country.demonym(), *country.alt_spellings()]
             if with_capitals:
                 forms.append(country.capital())

@@ -32,6 +32,12 @@ def test_country_aliases_capitals_demonyms_and_abbreviations():
     assert not idx.has(["German"])
 
 
+def test_a_nation_the_country_data_gives_no_code_for_matches_its_demonym():
+    assert NameIndex("A man from Glasgow, Scotland, was arrested.").has(["Scottish"])
+    assert NameIndex("The Scottish government said so.").has(["Scotland"])
+    assert not NameIndex("Officials in Wales said so.").has(["Scottish"])
+
+
 def test_demonyms_do_not_prefix_match_other_words():
     assert not NameIndex("The survey indicated a rise.").has(["Indian"])
     assert NameIndex("Russian officials met.").has(["Russia"])
