@@ -77,7 +77,7 @@ def answer_entities(entities: Sequence[Entity], expected: Expected, question: An
         # "How many weeks…" is answered by "eleven weeks", which the schema types as a DATE: a figure of any
         # numeric type that counts the asked noun answers a count.
         counts_unit = bool(unit) and e.label in _NUMERIC and any(w.startswith(unit[0]) for w in _fold(e.text).split())
-        if e.label not in labels and not counts_unit:
+        if e.label not in labels and not counts_unit and not (expected.kind == "percent" and _part_of(e, sentence)):
             continue
         if expected.kind == "date" and not _specific(e.text):
             continue  # "recently", "the last several years" do not say when
@@ -90,6 +90,16 @@ def answer_entities(entities: Sequence[Entity], expected: Expected, question: An
             continue
         out.append(e)
     return out
+
+
+# After a figure, the words of English's partitive: "a third of voters", "one in five children", "half the help".
+_PARTITIVE = re.compile(r"\s+(?:of|in|the)\b", re.I)
+
+
+def _part_of(e: Entity, sentence: str) -> bool:
+    """Is a CARDINAL a share of a whole ("a third of voters", "one in five", "only half the help")? The NER types
+    fractions as CARDINAL; a share question is answered by one as by a PERCENT."""
+    return e.label == "CARDINAL" and bool(sentence) and bool(_PARTITIVE.match(sentence, e.end))
 
 
 def short_answer(answers: Sequence[Entity], sentence: str, terms: Sequence[str]) -> Entity | None:

@@ -378,3 +378,20 @@ def test_a_sentence_that_speaks_of_the_asked_class_without_naming_it(sentence, c
 def test_which_x_class_noun_is_the_lemma_of_the_asked_noun(analyser):
     assert analyser.analyse("What was the name of the company Ana Ruiz founded in 1976?").expected.noun == "company"
     assert analyser.analyse("Which universities did Ruiz attend?").expected.noun == "university"
+
+
+def test_a_share_question_is_answered_by_a_fraction_as_by_a_percentage(analyser):
+    from bot.read.entities import Entity
+    from bot.read.typed import answer_entities
+
+    nlp = pipeline()
+    q = analyser.analyse("What share of the staff left the Orvik plant?")
+
+    def answers(sentence: str) -> list[str]:
+        ents = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in nlp(sentence).ents]
+        return [e.text for e in answer_entities(ents, q.expected, q, sentence)]
+
+    assert answers("Two-thirds of the staff left.") == ["Two-thirds"]
+    assert answers("It kept only half the staff it had.") == ["only half"]
+    assert answers("Nearly 40 percent of the staff left.") == ["Nearly 40 percent"]
+    assert answers("Some 40 workers left in May.") == []  # a count is not a share
