@@ -193,6 +193,11 @@ def _short(draft: Draft, citations: list[Citation], corpus: Corpus) -> ShortAnsw
     s = draft.short
     if s is None:
         return None
+    if isinstance(s, MetaSpan):
+        for c in citations:
+            if c.kind == "metadata" and c.doc_id == s.doc_id and c.field == s.field:
+                return ShortAnswer(text=s.value, citation=c.n)
+        return None
     for c in citations:
         if c.kind == "text" and c.doc_id == s.doc_id and c.start is not None and c.end is not None \
                 and c.start <= s.start and s.end <= c.end:

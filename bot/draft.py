@@ -40,7 +40,9 @@ class Draft:
 
     claims: list[Claim] = field(default_factory=list)
     abstain_reason: str | None = None
-    short: Span | None = None  # the short answer: an entity inside the first claim's span
+    # The short answer: an entity inside the first claim's span, or the metadata field that answers ("Who wrote
+    # the article?": its author).
+    short: Span | MetaSpan | None = None
 
     @property
     def abstained(self) -> bool:

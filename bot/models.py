@@ -61,10 +61,12 @@ class Citation(BaseModel):
 class ShortAnswer(BaseModel):
     """The answer itself, as a span inside one cited quote: the entity of the asked type ("4 March 2025")."""
 
-    text: str = Field(description="The short answer, verbatim from the article.")
+    text: str = Field(description="The short answer, verbatim from the article (or the cited metadata field's "
+                      "value: an author, a date, an outlet).")
     citation: int = Field(description="The [n] of the citation whose quote holds it.")
-    start: int = Field(description="Offset of the short answer in the document's clean text.")
-    end: int = Field(description="End offset in the document's clean text.")
+    start: int | None = Field(default=None, description="Offset of the short answer in the document's clean text "
+                              "(None when it is a metadata field, which has no offsets).")
+    end: int | None = Field(default=None, description="End offset in the document's clean text (None for metadata).")
 
 
 class Timings(BaseModel):

@@ -102,7 +102,10 @@ def _short_inside(ans: Answer) -> bool:
     if s is None:
         return False
     cited = next((c for c in ans.citations if c.n == s.citation), None)
-    return bool(cited and cited.start is not None and cited.end is not None
+    if cited is not None and cited.kind == "metadata":
+        return s.text == cited.quote  # the field's value is the answer ("Who wrote it?": the author)
+    return bool(cited and cited.start is not None and cited.end is not None and s.start is not None
+                and s.end is not None
                 and cited.start <= s.start and s.end <= cited.end and s.text in cited.quote)
 
 

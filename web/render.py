@@ -62,7 +62,8 @@ def sources_html(answer: Answer | None, corpus: Corpus) -> str:
                     f"<strong>{esc(c.quote)}</strong></div>")
         else:
             sa = answer.short_answer
-            short = (sa.start, sa.end) if sa is not None and sa.citation == c.n else None
+            short = ((sa.start, sa.end) if sa is not None and sa.citation == c.n and sa.start is not None
+                     and sa.end is not None else None)
             body = f'<blockquote class="cb-quote">{highlighted_passage(text, c.start, c.end, short=short)}</blockquote>'
         cards.append(
             f'<div class="cb-card" id="cb-src-{c.n}"><div class="cb-head"><span class="cb-n">[{c.n}]</span> '

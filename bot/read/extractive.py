@@ -470,7 +470,8 @@ def about_article(analysis: Analysis, resolved: Resolved, passages: list[Passage
         what = "name its author" if field == "author" else "give a publication date"
         return Draft(abstain_reason=f"“{doc.title}” does not {what}.")
     sentence = f"“{doc.title}” {_FIELD_WORDS[field]} {value}."
-    return Draft(claims=[Claim(sentence, [MetaSpan(doc.doc_id, field, value)])])
+    span = MetaSpan(doc.doc_id, field, value)
+    return Draft(claims=[Claim(sentence, [span])], short=span)
 
 
 def which_outlets(resolved: Resolved, passages: list[Passage], corpus: Corpus, every: bool) -> Draft:
@@ -496,7 +497,9 @@ def which_outlets(resolved: Resolved, passages: list[Passage], corpus: Corpus, e
                                 [MetaSpan(doc.doc_id, "site", doc.site)]))
     if not claims:
         return Draft(abstain_reason=f"“{docs[0].title}” does not name its outlet.")
-    return Draft(claims=claims)
+    # "Which newspaper…" asks for one outlet: that is the short answer; "which outlets" has no single one.
+    short = claims[0].spans[0] if not every else None
+    return Draft(claims=claims, short=short)
 
 
 def which_doc(question: str, passages: list[Passage], corpus: Corpus) -> Document:

@@ -60,6 +60,10 @@ def test_article_metadata_questions_cite_the_metadata_honestly(seeded_deps):
     when = answer("When was the article about Pezeshkian's presidency published?", [], seeded_deps)
     assert "2024-12-29" in when.answer
     assert when.citations[0].kind == "metadata" and when.citations[0].field == "published"
+    # The field's value is the short answer, cited by its metadata citation (which has no offsets).
+    assert who.short_answer is not None and who.short_answer.text == "Liam"
+    assert who.short_answer.citation == who.citations[0].n and who.short_answer.start is None
+    assert when.short_answer is not None and when.short_answer.text == "2024-12-29"
     assert_verbatim(who, seeded_deps)
     assert_verbatim(when, seeded_deps)
 

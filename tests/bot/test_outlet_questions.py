@@ -62,6 +62,8 @@ def test_which_newspaper_is_answered_from_the_site_metadata(deps):
     assert "Valley Courier" in ans.answer
     (cite,) = ans.citations
     assert (cite.kind, cite.field, cite.quote, cite.site) == ("metadata", "site", "Valley Courier", "Valley Courier")
+    assert ans.short_answer is not None and (ans.short_answer.text, ans.short_answer.citation) == (
+        "Valley Courier", cite.n)
 
 
 def test_which_outlets_lists_every_outlet_that_reported_the_story(deps):
@@ -71,6 +73,7 @@ def test_which_outlets_lists_every_outlet_that_reported_the_story(deps):
     assert {"Harbour Gazette", "Coastline Daily"} <= cited
     assert "Valley Courier" not in cited
     assert all(c.kind == "metadata" and c.field == "site" for c in ans.citations)
+    assert ans.short_answer is None  # several outlets: no single short answer
 
 
 def test_the_page_description_is_cited_as_metadata_only_when_no_article_sentence_answers(tmp_path, real_embedder):
