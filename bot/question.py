@@ -54,8 +54,8 @@ _INSTRUCTION = re.compile(
 
 @dataclass
 class Qualifier:
-    """A name that qualifies a noun of the question ("ACLU" in "the ACLU technologist"), with the head words of
-    that noun phrase ("technologist"; for "the Texas senator Mara Quill": "senator", "Quill")."""
+    """A name that qualifies a noun of the question ("Harvik" in "the Harvik Trust engineer"), with the head words of
+    that noun phrase ("engineer"; for "the Texas senator Mara Quill": "senator", "Quill")."""
 
     name: list[str]
     heads: tuple[str, ...]
@@ -70,7 +70,7 @@ class Analysis:
     meta: MetaField | None = None
     names: list[list[str]] = field(default_factory=list)  # subject names, each a list of words as written
     descriptors: list[list[str]] = field(default_factory=list)  # names qualifying the answer ("which US agency")
-    qualifiers: list[Qualifier] = field(default_factory=list)  # names qualifying a noun ("the ACLU technologist")
+    qualifiers: list[Qualifier] = field(default_factory=list)  # names qualifying a noun ("the Harvik Trust engineer")
     numbers: set[str] = field(default_factory=set)  # quantities the evidence must contain
     dates: set[str] = field(default_factory=set)  # date keys ("y2019", "m8d21") the evidence must contain
     count: int | None = None  # "which three firms": how many answers, not a quantity to find

@@ -92,11 +92,11 @@ class Analysis:
     focus: str = ""  # what the question is about, for an abstention's wording ("the duvet")
     outlets: int = 0  # asks which outlet published something: 1 for one ("which newspaper"), 2 for all ("which sites")
     proper: frozenset[str] = frozenset()  # the words the tagger reads as (parts of) names in this question
-    # Words of names that only qualify a common noun ("the ACLU technologist", "Microsoft's console", "the Danish
+    # Words of names that only qualify a common noun ("the Harvik Trust engineer", "Orvik's tablet", "the Danish
     # regulator"): an article introduces the qualified thing once and then refers to it by the noun alone.
     qualifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Words that name the asked type itself ("cost", "price" for a sum of money; "year" for a date): an entity of
-    # the type answers them, so a sentence need not repeat them ("Rez Infinite ($30)").
+    # the type answers them, so a sentence need not repeat them ("Corvin lamp ($45)").
     type_words: frozenset[str] = frozenset()
     # Asks for the author or publication date of a piece: `meta` when the question names a piece ("the article"),
     # `meta_if_outlet` when only an outlet it names would make it one ("Who wrote the Verge's hands-on?").
@@ -214,8 +214,8 @@ class QuestionAnalyser:
 
 def _qualifiers(doc: Any) -> dict[str, tuple[str, ...]]:
     """The words of names that modify a common noun, each with the head of the noun phrase it qualifies (and that
-    head's apposition): a compound, adjective or possessive of a NOUN ("the ACLU technologist", "the Danish
-    regulator", "Microsoft's new console", "the Ngātiwai elder Hori Parata": elder, then Parata)."""
+    head's apposition): a compound, adjective or possessive of a NOUN ("the Harvik Trust engineer", "the Danish
+    regulator", "Orvik's new tablet", "the Tarnby elder Lida Sorn": elder, then Sorn)."""
     out: dict[str, tuple[str, ...]] = {}
     for tok in doc:
         if tok.dep_ not in ("compound", "amod", "poss", "nmod") or tok.head.pos_ != "NOUN":

@@ -107,7 +107,7 @@ def analyse_question(question: str, analyser: QuestionAnalyser) -> tuple[Analysi
     analysis = analyse(question, lambda w: w in parsed.proper)
     analysis.kind = _KINDS.get(parsed.expected.kind, "any")
     # A name that only qualifies a noun may stand anywhere in the article when the answering sentence holds the
-    # noun ("the Ngātiwai elder Hori Parata" is "Parata" there, "the ACLU technologist" "the technologist"), but
+    # noun ("the Tarnby elder Lida Sorn" is "Sorn" there, "the Harvik Trust engineer" "the engineer"), but
     # only when another name of the question identifies its subject: when none does, the qualified noun phrase is
     # the subject, and its names must be where the answer is.
     qualifying = [n for n in analysis.names if set(n) <= parsed.qualifiers.keys()]
@@ -225,8 +225,8 @@ class ExtractiveEngine:
 
     def _may_name(self, cand: _Candidate, cls: str) -> bool:
         """For a "which X" question: may the quoted text name the X? Not when it holds no name the question lacks
-        and does not speak of an X; not when it speaks of an X without naming it ("left university"), unless a
-        name carrying X answers ("Halvard University"). Parsed only when it holds the word X."""
+        and does not speak of an X; not when it speaks of an X without naming it ("left college"), unless a
+        name carrying X answers ("Halvard College"). Parsed only when it holds the word X."""
         key = stem(cls)
         if key not in set(content_terms(cand.text)):
             return bool(cand.answers)

@@ -138,7 +138,7 @@ DEFINITE = frozenset("the this that these those".split())
 
 def unnamed_mention(doc: Any, cls: str) -> bool:
     """Does the parsed sentence speak of a thing of the class `cls` (a noun's lemma) without naming it ("left
-    university", "founded her own company", "a new drug")? A mention with a name attached ("the company Brightwell",
+    college", "founded a small firm", "a new drug")? A mention with a name attached ("the company Brightwell",
     "Brandon, a small university", "Brightwell is a company") names it; a definite one ("the company") refers back
     to one named before."""
     for t in doc:
