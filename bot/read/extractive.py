@@ -226,7 +226,7 @@ class ExtractiveEngine:
     def _may_name(self, cand: _Candidate, cls: str) -> bool:
         """For a "which X" question: may the quoted text name the X? Not when it holds no name the question lacks
         and does not speak of an X; not when it speaks of an X without naming it ("left college"), unless a
-        name carrying X answers ("Halvard College"). Parsed only when it holds the word X."""
+        name carrying the word X answers. Parsed only when it holds the word X."""
         key = stem(cls)
         if key not in set(content_terms(cand.text)):
             return bool(cand.answers)
