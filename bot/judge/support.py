@@ -248,13 +248,13 @@ def coverage_verdict(
     for name in a.descriptors:
         if not here.has(name) and not doc.has(name):
             return Verdict(False, 0.0, f"The articles do not mention {_as_written(name)}.")
+    scope_terms = set(content_terms(scope)) if a.qualifiers else set()
     for q in a.qualifiers:
         if here.has(q.name, doc) or (around and around.has(q.name, doc)):
             continue
         if not doc.has(q.name):
             return Verdict(False, 0.0, f"The articles do not mention {_as_written(q.name)}.")
-        terms = set(content_terms(scope))
-        if not any(stem(h.lower()) in terms or here.has([h], doc) for h in q.heads):
+        if not any(stem(h.lower()) in scope_terms or here.has([h], doc) for h in q.heads):
             return Verdict(False, 0.0, f"The articles mention {_as_written(q.name)}, but not in connection "
                            "with the rest of the question.")
     if ev.carried and not any(doc.has(words(c)) for c in ev.carried):
